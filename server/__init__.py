@@ -1,0 +1,37 @@
+"""Sahakum: the server behind ODK Collect for KWCD's community anti-trafficking network."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+from server.config import Settings, load_settings
+from server.db.session import Database
+
+
+def create_app(settings: Settings | None = None, overrides: Mapping[str, Any] | None = None) -> Flask:
+    """Application factory: configuration is read once, here or by the caller."""
+    settings = settings or load_settings()
+    app = Flask(__name__, instance_path=str(settings.instance_dir.resolve()))
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        MAX_CONTENT_LENGTH=None,  # the submission endpoint enforces its own advertised limit
+        SAHAKUM=settings,
+    )
+    if overrides:
+        app.config.update(overrides)
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    app.extensions["sahakum_db"] = Database(settings.database_url)
+
+    from server.api import init_api
+
+    init_api(app)
+    return app
+
+
+def get_database(app: Flask) -> Database:
+    return app.extensions["sahakum_db"]

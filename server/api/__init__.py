@@ -1,0 +1,11 @@
+"""HTTP edge: the OpenRosa blueprint (XML, for Collect) and the staff JSON API (flask-smorest)."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_api(app: Flask) -> None:
+    from server.api.openrosa import openrosa
+
+    app.register_blueprint(openrosa)

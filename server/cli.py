@@ -1,0 +1,202 @@
+"""The `sahakum` command. Each command owns its transaction; domain code only flushes."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+from sqlalchemy import select
+
+from server import errors
+from server.config import ConfigError, Settings, load_settings
+from server.db.models import Form, FormState
+from server.db.session import Database
+
+
+class Context:
+    def __init__(self) -> None:
+        self._settings: Settings | None = None
+        self._db: Database | None = None
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            try:
+                self._settings = load_settings()
+            except ConfigError as exc:
+                raise click.ClickException(str(exc)) from None
+        return self._settings
+
+    @property
+    def db(self) -> Database:
+        if self._db is None:
+            self._db = Database(self.settings.database_url)
+        return self._db
+
+
+pass_ctx = click.make_pass_decorator(Context, ensure=True)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """Sahakum: the server behind ODK Collect for KWCD's anti-trafficking network."""
+
+
+# --- serve ----------------------------------------------------------------------------------
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=2, show_default=True, type=int, help="Processes.")
+@click.option("--threads", default=8, show_default=True, type=int, help="Threads per process.")
+@pass_ctx
+def serve(ctx: Context, host: str, port: int, workers: int, threads: int) -> None:
+    """Run Sahakum under gunicorn (the production WSGI server)."""
+    from gunicorn.app.base import BaseApplication
+
+    from server import create_app
+
+    settings = ctx.settings
+
+    class _App(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            cfg: dict[str, Any] = {
+                "bind": f"{host}:{port}",
+                "workers": workers,
+                "threads": threads,
+                "worker_class": "gthread",
+                # Slow 3G uploads of large attachments need time; Collect itself waits 60 s.
+                "timeout": 300,
+                "graceful_timeout": 30,
+                # Default gunicorn access logs print the full URL: the collector token is in it.
+                "accesslog": None,
+                "errorlog": "-",
+            }
+            for key, value in cfg.items():
+                self.cfg.set(key, value)
+
+        def load(self) -> Any:
+            return create_app(settings)
+
+    click.echo(f"Sahakum listening on http://{host}:{port} ({workers} x {threads} threads)")
+    _App().run()
+
+
+# --- db -------------------------------------------------------------------------------------
+@main.group()
+def db() -> None:
+    """Database migrations (Alembic)."""
+
+
+@db.command("upgrade")
+@click.argument("revision", default="head")
+@pass_ctx
+def db_upgrade(ctx: Context, revision: str) -> None:
+    """Migrate the database to REVISION (default: the newest)."""
+    from server.db import migrate
+
+    if ctx.settings.is_sqlite:
+        ctx.settings.instance_dir.mkdir(parents=True, exist_ok=True)
+    migrate.upgrade(ctx.settings.database_url, revision)
+    click.echo("database is up to date")
+
+
+@db.command("check")
+@pass_ctx
+def db_check(ctx: Context) -> None:
+    """Fail if the models and the migrations disagree (alembic check)."""
+    from alembic.util.exc import CommandError
+
+    from server.db import migrate
+
+    try:
+        migrate.check(ctx.settings.database_url)
+    except CommandError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo("models and migrations agree")
+
+
+# --- forms ----------------------------------------------------------------------------------
+@main.group()
+def forms() -> None:
+    """Publish and list the programme's XLSForms."""
+
+
+@forms.command("publish")
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--media",
+    "media_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder with the forms' media files (default: media/ beside each form).",
+)
+@pass_ctx
+def forms_publish(ctx: Context, paths: tuple[Path, ...], media_dir: Path | None) -> None:
+    """Compile and publish PATHS (default: every XLSForm in forms/)."""
+    from server.xforms.publish import default_form_paths, publish_xlsform
+
+    targets = list(paths) or default_form_paths()
+    if not targets:
+        raise click.ClickException("no XLSForms to publish")
+    failed = False
+    for path in targets:
+        # One transaction per form: a refused form leaves the others published.
+        try:
+            with ctx.db.transaction() as session:
+                result = publish_xlsform(session, path, media_dir)
+        except errors.SahakumError as exc:
+            click.echo(f"refused  {path.name}: {exc.detail_message}", err=True)
+            failed = True
+            continue
+        click.echo(f"{result.status.value:<13} {result.xml_form_id} version {result.version}")
+    if failed:
+        sys.exit(1)
+
+
+@forms.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def forms_list(ctx: Context, as_json: bool) -> None:
+    """List published forms, their state and versions."""
+    with ctx.db.transaction() as session:
+        rows = [
+            {
+                "form_id": f.xml_form_id,
+                "title": f.title,
+                "state": f.state.value,
+                "roles": f.roles.split(),
+                "versions": [v.version for v in f.versions],
+            }
+            for f in session.scalars(select(Form).order_by(Form.xml_form_id))
+        ]
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    for row in rows:
+        click.echo(
+            f"{row['form_id']:<18} {row['state']:<8} current {row['versions'][-1]:<12} "
+            f"({len(row['versions'])} versions) for {', '.join(row['roles']) or '-'}"
+        )
+
+
+@forms.command("state")
+@click.argument("form_id")
+@click.argument("state", type=click.Choice([s.value for s in FormState]))
+@pass_ctx
+def forms_state(ctx: Context, form_id: str, state: str) -> None:
+    """Set a form open, closing (accepts submissions, hidden from phones) or closed."""
+    from server.xforms.publish import set_form_state
+
+    try:
+        with ctx.db.transaction() as session:
+            set_form_state(session, form_id, FormState(state))
+    except errors.SahakumError as exc:
+        raise click.ClickException(exc.detail_message) from None
+    click.echo(f"{form_id} is now {state}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,138 @@
+"""Raw submissions, append-only: a logical submission and its versions (deprecatedID chain)."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import datetime
+
+from sqlalchemy import (
+    Boolean,
+    Enum,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    Uuid,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from server.db.models.base import Base, UTCDateTime, new_uuid, utcnow
+
+
+def _enum(cls: type[enum.Enum], length: int = 32) -> Enum:
+    return Enum(cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e])
+
+
+class SubmissionState(enum.StrEnum):
+    RECEIVED = "received"  # stored, not merged yet
+    STORED_ENCRYPTED = "stored_encrypted"  # kept, waiting for staff to decrypt
+    MERGED = "merged"
+    MERGE_FAILED = "merge_failed"
+
+
+class ReviewState(enum.StrEnum):
+    RECEIVED = "received"
+    EDITED = "edited"
+    HAS_ISSUES = "has_issues"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+class Submission(Base):
+    """One logical submission, identified by its first (root) instanceID."""
+
+    __tablename__ = "submissions"
+    __table_args__ = (UniqueConstraint("form_id", "root_instance_id"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_uuid)
+    form_id: Mapped[int] = mapped_column(ForeignKey("forms.id"), index=True)
+    root_instance_id: Mapped[str] = mapped_column(String(255))
+    state: Mapped[SubmissionState] = mapped_column(
+        _enum(SubmissionState), default=SubmissionState.RECEIVED, index=True
+    )
+    review_state: Mapped[ReviewState] = mapped_column(_enum(ReviewState), default=ReviewState.RECEIVED)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Merge bookkeeping: which version was last merged, when, and why it failed.
+    merged_version_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    merged_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    merge_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    merge_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+    versions: Mapped[list[SubmissionVersion]] = relationship(
+        back_populates="submission", order_by="SubmissionVersion.id"
+    )
+
+    @property
+    def current_version(self) -> SubmissionVersion:
+        return next(v for v in reversed(self.versions) if v.is_current)
+
+
+class SubmissionVersion(Base):
+    """The XML exactly as received for one instanceID. Never updated except `is_current`."""
+
+    __tablename__ = "submission_versions"
+    # The database enforces identity: concurrent identical POSTs store one row.
+    __table_args__ = (UniqueConstraint("form_id", "instance_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    submission_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("submissions.id"), index=True)
+    form_id: Mapped[int] = mapped_column(ForeignKey("forms.id"))
+    form_version_id: Mapped[int] = mapped_column(ForeignKey("form_versions.id"), index=True)
+    instance_id: Mapped[str] = mapped_column(String(255))
+    deprecated_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    is_current: Mapped[bool] = mapped_column(Boolean, default=True)
+    xml: Mapped[bytes] = mapped_column(LargeBinary)
+    xml_sha256: Mapped[str] = mapped_column(String(64))
+    # SHA-256 of the canonical XML (C14N 2.0): engines differ in declarations and whitespace.
+    c14n_sha256: Mapped[str] = mapped_column(String(64))
+    encrypted: Mapped[bool] = mapped_column(Boolean, default=False)
+    submitted_by_id: Mapped[int] = mapped_column(ForeignKey("collectors.id"), index=True)
+    collector_code: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    device_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    submission: Mapped[Submission] = relationship(back_populates="versions")
+    attachments: Mapped[list[Attachment]] = relationship(
+        back_populates="version", order_by="Attachment.filename"
+    )
+
+
+class Attachment(Base):
+    """A file the submission XML refers to; `stored_name` is generated, never the client's."""
+
+    __tablename__ = "attachments"
+    __table_args__ = (UniqueConstraint("version_id", "filename"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("submission_versions.id"), index=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    stored_name: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    size: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    content_type: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    received_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+    version: Mapped[SubmissionVersion] = relationship(back_populates="attachments")
+
+    @property
+    def present(self) -> bool:
+        return self.stored_name is not None
+
+
+class RejectedCopy(Base):
+    """A payload we refused (e.g. same instanceID, different XML): kept for staff, never lost."""
+
+    __tablename__ = "rejected_copies"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    form_id: Mapped[int | None] = mapped_column(ForeignKey("forms.id"), nullable=True)
+    instance_id: Mapped[str | None] = mapped_column(String(255), nullable=True, index=True)
+    reason: Mapped[str] = mapped_column(String(64))
+    xml: Mapped[bytes] = mapped_column(LargeBinary)
+    xml_sha256: Mapped[str] = mapped_column(String(64))
+    submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("collectors.id"), nullable=True)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

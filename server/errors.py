@@ -1,0 +1,106 @@
+"""One catalogue of domain errors: a stable code, an HTTP status and a message.
+
+The message text is part of the API: Collect shows it to the collector, staff clients show it
+to staff. Messages never carry names, phone numbers or free text from a submission.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+
+class SahakumError(Exception):
+    code: ClassVar[str] = "error"
+    status: ClassVar[int] = 400
+    message: ClassVar[str] = "The request could not be processed."
+
+    def __init__(self, message: str | None = None, **details: object) -> None:
+        self.detail_message = message or self.message
+        self.details = details
+        super().__init__(self.detail_message)
+
+
+def _error(code: str, status: int, message: str) -> type[SahakumError]:
+    return type(
+        "".join(part.title() for part in code.replace(".", "_").split("_")) + "Error",
+        (SahakumError,),
+        {"code": code, "status": status, "message": message},
+    )
+
+
+# --- OpenRosa (Collect) ---------------------------------------------------------------------
+OpenRosaVersionMissing = _error(
+    "openrosa.version_missing",
+    400,
+    "This server speaks OpenRosa 1.0: the X-OpenRosa-Version header is missing.",
+)
+CollectorUnknown = _error(
+    "auth.collector_unknown",
+    403,
+    "This phone's server address is not valid any more. Ask KWCD staff for a new set-up QR code.",
+)
+FormUnknown = _error("form.unknown", 404, "This form is not on the server. Update your blank forms.")
+FormVersionUnknown = _error(
+    "form.version_unknown", 404, "This version of the form is not on the server. Update your blank forms."
+)
+FormNotForCollector = _error(
+    "form.not_for_collector", 403, "This form is not for your account. Ask KWCD staff."
+)
+FormClosed = _error(
+    "form.closed",
+    409,
+    "This form is closed and does not accept new submissions. Ask KWCD staff which form to use.",
+)
+SubmissionTooLarge = _error(
+    "submission.too_large",
+    413,
+    "The submission is larger than the server accepts. Send it over Wi-Fi in parts.",
+)
+SubmissionMissingXml = _error(
+    "submission.xml_missing", 400, "Required multipart POST field xml_submission_file missing."
+)
+SubmissionBadMultipart = _error(
+    "submission.bad_multipart", 400, "The upload could not be read. Send the form again."
+)
+SubmissionBadXml = _error(
+    "submission.bad_xml", 400, "The submission is not well-formed XML. Send the form again."
+)
+SubmissionUnsafeXml = _error(
+    "submission.unsafe_xml",
+    400,
+    "The submission contains XML features that are not allowed (DTDs or entities).",
+)
+SubmissionNoFormId = _error(
+    "submission.no_form_id", 400, "The submission does not name its form (missing id attribute)."
+)
+SubmissionNoInstanceId = _error("submission.no_instance_id", 400, "The submission has no meta/instanceID.")
+SubmissionConflict = _error(
+    "submission.conflict",
+    409,
+    "A submission already exists with this ID, but with different content. "
+    "Resubmissions to attach more files must resend the identical form.",
+)
+DeprecatedUnknown = _error(
+    "submission.deprecated_unknown", 404, "The submission this edit replaces is not on the server."
+)
+DeprecatedNotCurrent = _error(
+    "submission.deprecated_not_current",
+    409,
+    "The copy you edited is out of date: someone else already changed this submission.",
+)
+
+# --- Forms (publishing) ---------------------------------------------------------------------
+FormVersionNotIncreased = _error(
+    "form.version_not_increased",
+    409,
+    "The form changed but its version did not increase. Raise `version` in the settings sheet.",
+)
+FormInvalid = _error("form.invalid", 400, "The XLSForm does not compile.")
+
+# --- Staff API ------------------------------------------------------------------------------
+StaffUnauthenticated = _error("auth.unauthenticated", 401, "A valid staff token is required.")
+StaffForbidden = _error("auth.forbidden", 403, "Your role does not allow this.")
+NotFound = _error("not_found", 404, "Not found.")
+PreconditionFailed = _error(
+    "precondition_failed", 412, "The record changed since you read it. Reload and try again."
+)

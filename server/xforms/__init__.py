@@ -1,0 +1,1 @@
+"""XLSForm compilation, inspection and publishing (no Flask here)."""

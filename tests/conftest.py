@@ -1,0 +1,140 @@
+"""Shared fixtures. The suite runs on SQLite by default and on PostgreSQL when
+SAHAKUM_TEST_DATABASE_URL points at a server (a fresh database is created there per run)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+from server import create_app
+from server.config import Settings
+from server.db import migrate
+from server.db.models import Base
+from server.db.session import Database
+from server.xforms.compile import CompiledForm, compile_xlsform
+from server.xforms.publish import FORMS_DIR, default_form_paths
+
+PG_URL_ENV = "SAHAKUM_TEST_DATABASE_URL"
+
+
+def _create_database_url(tmp_root: Path) -> tuple[str, str | None]:
+    base = os.environ.get(PG_URL_ENV)
+    if not base:
+        return f"sqlite:///{tmp_root / 'test.sqlite3'}", None
+    url = make_url(base)
+    if url.drivername == "postgresql":
+        url = url.set(drivername="postgresql+psycopg")
+    name = f"sahakum_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return url.set(database=name).render_as_string(hide_password=False), name
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    url, pg_name = _create_database_url(tmp_path_factory.mktemp("db"))
+    migrate.upgrade(url)
+    yield url
+    if pg_name:
+        admin = create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def database(database_url: str) -> Iterator[Database]:
+    db = Database(database_url)
+    yield db
+    db.dispose()
+
+
+def _wipe(db: Database) -> None:
+    tables = [t for t in reversed(Base.metadata.sorted_tables) if t.name != "alembic_version"]
+    with db.engine.begin() as conn:
+        if db.is_sqlite:
+            for table in tables:
+                conn.execute(table.delete())
+        else:
+            names = ", ".join(f'"{t.name}"' for t in tables)
+            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture
+def db(database: Database) -> Iterator[Database]:
+    """The migrated test database, emptied after each test (tests may commit, even from threads)."""
+    yield database
+    _wipe(database)
+
+
+@pytest.fixture
+def session(db: Database) -> Iterator[Session]:
+    with db.sessionmaker() as s:
+        yield s
+        s.rollback()
+
+
+@pytest.fixture
+def is_postgres(database: Database) -> bool:
+    return not database.is_sqlite
+
+
+@pytest.fixture(autouse=True)
+def _postgres_only(request: pytest.FixtureRequest) -> None:
+    if request.node.get_closest_marker("postgres_only") and not os.environ.get(PG_URL_ENV):
+        pytest.skip("needs PostgreSQL (set SAHAKUM_TEST_DATABASE_URL)")
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return Settings(
+        database_url=database_url,
+        data_dir=tmp_path / "data",
+        secret_key="test-secret-key-0123456789",
+        base_url=None,
+        max_submission_bytes=10_000_000,
+        instance_dir=tmp_path / "instance",
+    )
+
+
+@pytest.fixture
+def app(settings: Settings, db: Database) -> Iterator[Flask]:
+    application = create_app(settings, {"TESTING": True})
+    yield application
+    application.extensions["sahakum_db"].dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture(scope="session")
+def compiled_forms() -> dict[str, CompiledForm]:
+    """The programme's forms, compiled once per run (pyxform is slow)."""
+    forms = {}
+    for path in default_form_paths():
+        compiled = compile_xlsform(path)
+        forms[compiled.form_id] = compiled
+    return forms
+
+
+@pytest.fixture
+def published_forms(db: Database, compiled_forms: dict[str, CompiledForm]) -> dict[str, CompiledForm]:
+    from server.xforms.publish import publish_compiled
+
+    with db.transaction() as s:
+        for compiled in compiled_forms.values():
+            publish_compiled(s, compiled, FORMS_DIR / "media")
+    return compiled_forms
