@@ -90,10 +90,14 @@ def is_postgres(database: Database) -> bool:
     return not database.is_sqlite
 
 
-@pytest.fixture(autouse=True)
-def _postgres_only(request: pytest.FixtureRequest) -> None:
-    if request.node.get_closest_marker("postgres_only") and not os.environ.get(PG_URL_ENV):
-        pytest.skip("needs PostgreSQL (set SAHAKUM_TEST_DATABASE_URL)")
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    on_postgres = bool(os.environ.get(PG_URL_ENV))
+    for item in items:
+        if item.get_closest_marker("postgres_only") and not on_postgres:
+            item.add_marker(pytest.mark.skip(reason="needs PostgreSQL (set SAHAKUM_TEST_DATABASE_URL)"))
+        if item.get_closest_marker("dbless") and on_postgres:
+            # The SQLite pass already ran it; the database cannot change its outcome.
+            item.add_marker(pytest.mark.skip(reason="touches no database: run in the SQLite pass"))
 
 
 @pytest.fixture

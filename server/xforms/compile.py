@@ -85,7 +85,8 @@ def inspect_xform(xml: bytes) -> CompiledForm:
         if value.get("form") in {"image", "audio", "video", "big-image"} and text.startswith("jr://"):
             media.append(text.rsplit("/", 1)[-1])
     entities: list[EntityDeclaration] = []
-    for ent in primary.iter("entity"):
+    # The primary instance is in the XForms default namespace, so the tag is {XF}entity.
+    for ent in primary.iter(f"{{{XF}}}entity", "entity"):
         dataset = ent.get("dataset") or ""
         props = tuple(
             sorted(
