@@ -14,6 +14,7 @@ from server.db.models import Form, FormMedia, FormState, FormVersion, MediaKind
 from server.xforms.compile import CompiledForm, inspect_xform
 from server.xforms.publish import (
     FORMS_DIR,
+    GENERATED_MEDIA,
     PublishStatus,
     publish_compiled,
     set_form_state,
@@ -94,10 +95,11 @@ def test_publish_changed_form_higher_version__new_version_and_old_kept(
 def test_publish__media_stored_static_or_generated(
     session: Session, compiled_forms: dict[str, CompiledForm]
 ) -> None:
-    compiled = compiled_forms["member_intake"]
+    compiled = compiled_forms["workplace_visit"]
     publish_compiled(session, compiled, MEDIA)
     media = {m.filename: m for m in session.scalars(select(FormMedia))}
     assert set(media) == set(compiled.media_files)
+    assert media["collectors.csv"].kind is MediaKind.COLLECTOR_LIST
     assert media["members.csv"].kind is MediaKind.ENTITY_LIST
     assert media["workplaces.csv"].kind is MediaKind.ENTITY_LIST
     villages = media["villages.csv"]
@@ -115,7 +117,7 @@ def test_publish__changed_media_updates_current_version_without_new_version(
         if (MEDIA / name).exists():
             (media / name).write_bytes((MEDIA / name).read_bytes())
     publish_compiled(session, compiled, media)
-    static = next(n for n in compiled.media_files if (media / n).exists())
+    static = next(n for n in compiled.media_files if n not in GENERATED_MEDIA)
     (media / static).write_bytes((media / static).read_bytes() + b"\n")
     result = publish_compiled(session, compiled, media)
     assert result.status is PublishStatus.MEDIA_UPDATED
