@@ -37,6 +37,8 @@ def _create_database_url(tmp_root: Path) -> tuple[str, str | None]:
     admin = create_engine(url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
+        # A throw-away test database: no need to wait for WAL flushes on every commit.
+        conn.execute(text(f'ALTER DATABASE "{name}" SET synchronous_commit = off'))
     admin.dispose()
     return url.set(database=name).render_as_string(hide_password=False), name
 
@@ -61,14 +63,10 @@ def database(database_url: str) -> Iterator[Database]:
 
 
 def _wipe(db: Database) -> None:
-    tables = [t for t in reversed(Base.metadata.sorted_tables) if t.name != "alembic_version"]
+    # DELETE, not TRUNCATE: on PostgreSQL truncating ~30 small tables costs about a second a test.
     with db.engine.begin() as conn:
-        if db.is_sqlite:
-            for table in tables:
-                conn.execute(table.delete())
-        else:
-            names = ", ".join(f'"{t.name}"' for t in tables)
-            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        for table in reversed(Base.metadata.sorted_tables):
+            conn.execute(table.delete())
 
 
 @pytest.fixture
