@@ -90,7 +90,10 @@ def is_postgres(database: Database) -> bool:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     on_postgres = bool(os.environ.get(PG_URL_ENV))
+    unit_dir = Path(__file__).parent / "unit"
     for item in items:
+        if unit_dir in item.path.parents:
+            item.add_marker(pytest.mark.dbless)  # unit tests are pure by definition (design.md)
         if item.get_closest_marker("postgres_only") and not on_postgres:
             item.add_marker(pytest.mark.skip(reason="needs PostgreSQL (set SAHAKUM_TEST_DATABASE_URL)"))
         if item.get_closest_marker("dbless") and on_postgres:
