@@ -1,0 +1,137 @@
+"""Collector accounts: URL tokens (stored hashed), lookup, revocation, Collect set-up QR codes.
+
+Collect is configured with a server URL that carries the token in its path (Central's app-user
+style, protocol.md 0.8): no password prompt on shared phones. An unknown or revoked token gets
+403, never 401 (a 401 would make Collect ask for a user name and password).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+import secrets
+import zlib
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from server import errors
+from server.db.models import Collector, CollectorRole, utcnow
+
+TOKEN_BYTES = 48  # url-safe base64 of 48 bytes = 64 characters
+TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{64}$")
+NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,99}$")
+PROJECT_NAME = "Sahakum"
+
+
+def generate_token() -> str:
+    return secrets.token_urlsafe(TOKEN_BYTES)
+
+
+def hash_token(token: str) -> str:
+    # The token has 384 random bits: a fast unsalted hash is enough to keep it out of the DB.
+    return hashlib.sha256(token.encode("ascii")).hexdigest()
+
+
+def parse_communes(raw: str | None) -> str:
+    """'010203, 010204 010205' -> '010203 010204 010205'."""
+    return " ".join(dict.fromkeys(c for c in re.split(r"[\s,]+", raw or "") if c))
+
+
+def create_collector(
+    session: Session, name: str, role: str, communes: str = ""
+) -> tuple[Collector, str]:
+    """A new account and its token (returned once, never stored in clear)."""
+    name = name.strip()
+    if not NAME_RE.match(name):
+        raise errors.CollectorNameInvalid()
+    existing = session.scalars(select(Collector).where(Collector.name == name)).one_or_none()
+    if existing is not None:
+        raise errors.CollectorNameTaken()
+    token = generate_token()
+    collector = Collector(
+        name=name,
+        role=CollectorRole(role),
+        token_hash=hash_token(token),
+        communes=parse_communes(communes),
+    )
+    session.add(collector)
+    session.flush()
+    return collector, token
+
+
+def find_active_collector(session: Session, token: str) -> Collector | None:
+    """The active account for a URL token, or None (unknown, malformed or revoked)."""
+    if not TOKEN_RE.match(token):
+        return None
+    collector = session.scalars(
+        select(Collector).where(Collector.token_hash == hash_token(token))
+    ).one_or_none()
+    if collector is None or not collector.active:
+        return None
+    return collector
+
+
+def revoke_collector(session: Session, name: str) -> Collector:
+    collector = session.scalars(select(Collector).where(Collector.name == name)).one_or_none()
+    if collector is None:
+        raise errors.CollectorNotFound()
+    if collector.revoked_at is None:
+        collector.revoked_at = utcnow()
+        session.flush()
+    return collector
+
+
+def list_collectors(session: Session) -> list[Collector]:
+    return list(session.scalars(select(Collector).order_by(Collector.name)))
+
+
+def server_url(base_url: str, token: str) -> str:
+    """What Collect is given: it appends /formList and /submission itself."""
+    return f"{base_url.rstrip('/')}/v1/key/{token}"
+
+
+@dataclass(frozen=True)
+class CollectSettings:
+    server_url: str
+    project_name: str = PROJECT_NAME
+
+    def as_dict(self) -> dict[str, Any]:
+        """Collect's settings JSON. Key names from getodk/collect `ProjectKeys.kt`,
+        `ProtectedProjectKeys.kt` and the project keys (`name`, `icon`, `color`)."""
+        return {
+            "general": {
+                "server_url": self.server_url,
+                "protocol": "odk_default",
+                # Safe defaults for shared phones: nothing personal lingers after sending.
+                "delete_send": True,
+                "form_update_mode": "match_exactly",
+                "periodic_form_updates_check": "every_fifteen_minutes",
+                "autosend": "wifi_and_cellular",
+                "constraint_behavior": "on_swipe",
+                "analytics": False,
+            },
+            "admin": {
+                "edit_saved": False,
+                "view_sent": False,
+                "change_server": False,
+                "change_autosend": False,
+                "delete_after_send": False,
+                "change_form_metadata": False,
+                "form_update_mode": False,
+            },
+            "project": {"name": self.project_name, "icon": "S", "color": "#1f6f5c"},
+        }
+
+    def qr_payload(self) -> str:
+        """Collect's QR format: base64 of zlib-deflated JSON."""
+        raw = json.dumps(self.as_dict(), separators=(",", ":")).encode("utf-8")
+        return base64.b64encode(zlib.compress(raw)).decode("ascii")
+
+
+def decode_qr_payload(payload: str) -> dict[str, Any]:
+    return json.loads(zlib.decompress(base64.b64decode(payload)))

@@ -1,0 +1,280 @@
+"""Store a parsed submission: versions, attachments, rejected copies. Flushes, never commits.
+
+The HTTP handler owns the transaction: it places the attachment files (`IngestResult.moves`),
+commits, and only then answers 201 (issue 3, durability). A concurrent identical POST loses the
+race on the unique (form_id, instance_id) index; the handler rolls back and calls
+`ingest_submission` again, which then classifies the request as a resend.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, defer, selectinload
+
+from server import errors
+from server.db.models import (
+    Attachment,
+    Form,
+    FormState,
+    FormVersion,
+    RejectedCopy,
+    ReviewState,
+    Submission,
+    SubmissionState,
+    SubmissionVersion,
+    utcnow,
+)
+from server.sync.dedup import Incoming, Outcome, Stored, classify
+from server.sync.parse import ParsedSubmission
+
+ATTACHMENTS_DIR = "attachments"
+TMP_DIR = "tmp"
+
+
+@dataclass(frozen=True)
+class ReceivedFile:
+    """An uploaded part already written (and fsynced) to a temporary file in the data folder."""
+
+    filename: str  # the part name = the file name the XML refers to
+    temp_path: Path
+    size: int
+    sha256: str
+    content_type: str | None = None
+
+
+@dataclass(frozen=True)
+class FileMove:
+    source: Path
+    stored_name: str  # generated; never the client's name or path
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    outcome: Outcome
+    submission_id: uuid.UUID | None = None
+    version_id: int | None = None
+    moves: tuple[FileMove, ...] = field(default=())
+
+
+def resolve_form(
+    session: Session, parsed: ParsedSubmission, collector_role: str
+) -> tuple[Form, int]:
+    """The form and the id of the version a submission is for, or the error Collect should show."""
+    form = session.scalars(select(Form).where(Form.xml_form_id == parsed.xml_form_id)).one_or_none()
+    if form is None:
+        raise errors.FormUnknown()
+    if not form.visible_to(collector_role):
+        raise errors.FormNotForCollector()
+    if form.state == FormState.CLOSED:
+        raise errors.FormClosed()
+    # Submissions to an older published version are accepted (Central does the same).
+    version_id = session.scalars(
+        select(FormVersion.id).where(
+            FormVersion.form_id == form.id, FormVersion.version == parsed.version
+        )
+    ).one_or_none()
+    if version_id is None:
+        raise errors.FormVersionUnknown()
+    return form, version_id
+
+
+def _stored(version: SubmissionVersion | None) -> Stored | None:
+    if version is None:
+        return None
+    return Stored(
+        xml_sha256=version.xml_sha256,
+        c14n_sha256=version.c14n_sha256,
+        is_current=version.is_current,
+        attachments=frozenset(a.filename for a in version.attachments if a.present),
+    )
+
+
+def _find_version(
+    session: Session, form_id: int, instance_id: str, *, lock: bool = False
+) -> SubmissionVersion | None:
+    stmt = (
+        select(SubmissionVersion)
+        .where(SubmissionVersion.form_id == form_id, SubmissionVersion.instance_id == instance_id)
+        .options(selectinload(SubmissionVersion.attachments), defer(SubmissionVersion.xml))
+    )
+    if lock:
+        # Two edits of the same version race: the second waits here and then sees is_current
+        # false (PostgreSQL READ COMMITTED re-reads the locked row). SQLite serialises writers.
+        stmt = stmt.with_for_update()
+    return session.scalars(stmt).one_or_none()
+
+
+def _attach(
+    session: Session,
+    version: SubmissionVersion,
+    files: Mapping[str, ReceivedFile],
+    names: frozenset[str],
+) -> list[FileMove]:
+    """Attachment rows for the named files not yet present on `version`."""
+    moves: list[FileMove] = []
+    existing = {a.filename: a for a in version.attachments}
+    now = utcnow()
+    for name in sorted(names):
+        row = existing.get(name)
+        if row is not None and row.present:
+            continue  # first copy wins; a resend never replaces a received file
+        received = files[name]
+        stored_name = uuid.uuid4().hex
+        if row is None:
+            row = Attachment(filename=name)
+            version.attachments.append(row)
+            session.add(row)
+        row.stored_name = stored_name
+        row.size = received.size
+        row.sha256 = received.sha256
+        row.content_type = (received.content_type or "")[:100] or None
+        row.received_at = now
+        moves.append(FileMove(received.temp_path, stored_name))
+    return moves
+
+
+def _keep_rejected(
+    session: Session,
+    parsed: ParsedSubmission,
+    xml: bytes,
+    form_id: int,
+    collector_id: int,
+    reason: Outcome,
+) -> None:
+    """Nothing that reached us is lost (design.md): refused copies are kept, once each."""
+    already = session.scalars(
+        select(RejectedCopy.id).where(
+            RejectedCopy.form_id == form_id,
+            RejectedCopy.instance_id == parsed.instance_id,
+            RejectedCopy.xml_sha256 == parsed.xml_sha256,
+        )
+    ).first()
+    if already is None:
+        session.add(
+            RejectedCopy(
+                form_id=form_id,
+                instance_id=parsed.instance_id,
+                reason=reason.value,
+                xml=xml,
+                xml_sha256=parsed.xml_sha256,
+                submitted_by_id=collector_id,
+            )
+        )
+
+
+def _new_version(
+    parsed: ParsedSubmission, xml: bytes, form_id: int, form_version_id: int, collector_id: int
+) -> SubmissionVersion:
+    return SubmissionVersion(
+        form_id=form_id,
+        form_version_id=form_version_id,
+        instance_id=parsed.instance_id,
+        deprecated_id=parsed.deprecated_id,
+        is_current=True,
+        xml=xml,
+        xml_sha256=parsed.xml_sha256,
+        c14n_sha256=parsed.c14n_sha256,
+        encrypted=parsed.encrypted,
+        submitted_by_id=collector_id,
+        collector_code=parsed.collector_code,
+        device_id=parsed.device_id,
+    )
+
+
+def ingest_submission(
+    session: Session,
+    parsed: ParsedSubmission,
+    xml: bytes,
+    *,
+    collector_id: int,
+    collector_role: str,
+    files: Mapping[str, ReceivedFile],
+) -> IngestResult:
+    """Classify and store. Raises SahakumError for requests to refuse without storing anything;
+    returns CONFLICT / DEPRECATED_* outcomes after keeping the rejected copy (caller commits,
+    then answers the matching error)."""
+    form, form_version_id = resolve_form(session, parsed, collector_role)
+    referenced = parsed.referenced_files(files.keys())
+    same_id = _find_version(session, form.id, parsed.instance_id)
+    deprecated = None
+    if same_id is None and parsed.deprecated_id is not None:
+        deprecated = _find_version(session, form.id, parsed.deprecated_id, lock=True)
+    outcome = classify(
+        Incoming(parsed.xml_sha256, parsed.c14n_sha256, parsed.deprecated_id, referenced),
+        _stored(same_id),
+        _stored(deprecated),
+    )
+
+    if outcome in {Outcome.CONFLICT, Outcome.DEPRECATED_UNKNOWN, Outcome.DEPRECATED_NOT_CURRENT}:
+        _keep_rejected(session, parsed, xml, form.id, collector_id, outcome)
+        session.flush()
+        return IngestResult(outcome)
+
+    if outcome in {Outcome.IDENTICAL, Outcome.MORE_ATTACHMENTS}:
+        assert same_id is not None
+        moves = _attach(session, same_id, files, referenced)
+        session.flush()
+        return IngestResult(outcome, same_id.submission_id, same_id.id, tuple(moves))
+
+    state = SubmissionState.STORED_ENCRYPTED if parsed.encrypted else SubmissionState.RECEIVED
+    version = _new_version(parsed, xml, form.id, form_version_id, collector_id)
+    if outcome is Outcome.NEW:
+        submission = Submission(
+            id=uuid.uuid4(), form_id=form.id, root_instance_id=parsed.instance_id, state=state
+        )
+        session.add(submission)
+        version.submission = submission
+        session.add(version)
+        moves = _attach(session, version, files, referenced)
+        session.flush()  # raises IntegrityError if a concurrent POST stored it first
+    else:  # EDIT: a new version of the same logical submission; the old one stays, not current
+        assert deprecated is not None
+        submission = session.get(Submission, deprecated.submission_id)
+        assert submission is not None
+        deprecated.is_current = False
+        submission.review_state = ReviewState.EDITED
+        submission.state = state  # needs merging again
+        submission.updated_at = utcnow()
+        version.submission = submission
+        session.add(version)
+        moves = _attach(session, version, files, referenced)
+        # Files of the edited copy that the new XML still names are carried forward.
+        for old in deprecated.attachments:
+            if old.present and old.filename not in referenced and parsed.references(old.filename):
+                version.attachments.append(
+                    Attachment(
+                        filename=old.filename,
+                        stored_name=old.stored_name,
+                        size=old.size,
+                        sha256=old.sha256,
+                        content_type=old.content_type,
+                        received_at=old.received_at,
+                    )
+                )
+    session.flush()
+    return IngestResult(outcome, submission.id, version.id, tuple(moves))
+
+
+def place_files(data_dir: Path, moves: tuple[FileMove, ...]) -> list[Path]:
+    """Rename the temporary uploads to their generated names and fsync the folder, so the rows
+    about to be committed never point at a file a power cut could lose."""
+    target_dir = data_dir / ATTACHMENTS_DIR
+    target_dir.mkdir(parents=True, exist_ok=True)
+    placed = []
+    for move in moves:
+        target = target_dir / move.stored_name
+        os.replace(move.source, target)
+        placed.append(target)
+    if placed:
+        fd = os.open(target_dir, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    return placed
