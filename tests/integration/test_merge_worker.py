@@ -1,0 +1,93 @@
+"""The merge worker: failures recorded without personal data, retried, never lost."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from flask import Flask
+from sqlalchemy import select
+
+from server.cli import main
+from server.db.models import Member, Submission, SubmissionState, SubmissionVersion
+from server.db.session import Database
+from server.sync import merge
+from server.sync.worker import merge_hook, process_pending, process_submission
+from tests.integration.test_merge_intake import intake
+from tests.support.submissions import add_submission
+
+pytestmark = pytest.mark.usefixtures("published_forms")
+
+
+def _add(db: Database, answers: dict[str, Any]) -> uuid.UUID:
+    with db.transaction() as s:
+        return add_submission(s, "member_intake", answers).id
+
+
+def test_merge_failure__recorded_without_pii_then_retried_from_cli(
+    db: Database, database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sid = _add(db, intake())
+
+    def boom(ctx: Any) -> None:
+        raise RuntimeError("cannot merge Chan Sokha 0970001234")
+
+    monkeypatch.setitem(merge._HANDLERS, "member_intake", boom)
+    result = process_submission(db, sid)
+    assert not result.ok
+    with db.sessionmaker() as s:
+        sub = s.get(Submission, sid)
+        assert sub.state == SubmissionState.MERGE_FAILED
+        assert sub.merge_attempts == 1
+        assert sub.merge_error == "RuntimeError"  # the reason, never the answers
+        assert s.scalar(select(Member)) is None
+        assert s.scalar(select(SubmissionVersion).where(SubmissionVersion.submission_id == sid))
+
+    monkeypatch.undo()
+    env = {"SAHAKUM_DATABASE_URL": database_url, "SAHAKUM_INSTANCE_DIR": str(tmp_path)}
+    out = CliRunner().invoke(main, ["sync", "retry"], env=env)
+    assert out.exit_code == 0, out.output
+    assert "merged 1, failed 0" in out.output
+    with db.sessionmaker() as s:
+        sub = s.get(Submission, sid)
+        assert sub.state == SubmissionState.MERGED and sub.merge_error is None
+        assert sub.merge_attempts == 2
+        assert s.scalar(select(Member)).member_code == "7K3Q9M-X"
+        version = s.get(SubmissionVersion, sub.merged_version_id)
+        assert merge.merge_lag_seconds(sub, version) >= 0
+
+
+def test_merge_error_code__kept_for_staff(db: Database) -> None:
+    with db.transaction() as s:
+        sid = add_submission(s, "village_data", {"collector": "V1", "any_concern": "no"}).id
+    assert process_pending(db, 10).failed == [sid]
+    with db.sessionmaker() as s:
+        assert s.get(Submission, sid).merge_error == "MergeError: village_report_key_missing"
+    # Still pending: a second batch retries it (and fails again, counted).
+    process_pending(db, 10)
+    with db.sessionmaker() as s:
+        assert s.get(Submission, sid).merge_attempts == 2
+
+
+def test_process_pending__merges_received_oldest_first_once(db: Database) -> None:
+    ids = [_add(db, intake(member_code=code, name_latin=name, family_name_km=None,
+                           given_name_km=None, phone=None, phone_owner="none",
+                           origin_village=None, origin_commune=None))
+           for code, name in (("AAAAAA-1", "Dara Mey"), ("BBBBBB-2", "Leakhena Som"))]
+    result = process_pending(db, 10)
+    assert sorted(result.merged, key=str) == sorted(ids, key=str)
+    assert process_pending(db, 10).merged == []
+
+
+def test_create_app__registers_merge_hook(app: Flask) -> None:
+    assert merge_hook in app.extensions["sahakum_after_submission"]
+
+
+def test_sync_run__once(db: Database, database_url: str, tmp_path: Path) -> None:
+    _add(db, intake())
+    env = {"SAHAKUM_DATABASE_URL": database_url, "SAHAKUM_INSTANCE_DIR": str(tmp_path)}
+    out = CliRunner().invoke(main, ["sync", "run"], env=env)
+    assert out.exit_code == 0 and "merged 1" in out.output
