@@ -26,6 +26,11 @@ def create_app(settings: Settings | None = None, overrides: Mapping[str, Any] | 
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     app.extensions["sahakum_db"] = Database(settings.database_url)
+    app.extensions.setdefault("sahakum_after_submission", [])
+    from server.sync.worker import merge_hook
+
+    # Merge each new or edited submission right after Collect has its reply (design.md).
+    app.extensions["sahakum_after_submission"].append(merge_hook)
 
     from server.api import init_api
 

@@ -198,5 +198,18 @@ def forms_state(ctx: Context, form_id: str, state: str) -> None:
     click.echo(f"{form_id} is now {state}")
 
 
+from server.cli_collectors import collectors  # noqa: E402
+
+main.add_command(collectors)
+
+from server.cli_sync import sync, villages  # noqa: E402  (needs `main` and `Context` above)
+
+for _group in (sync, villages):
+    main.add_command(_group)
+
+from server.cli_staff import staff  # noqa: E402
+
+main.add_command(staff)
+
 if __name__ == "__main__":
     main()

@@ -89,6 +89,23 @@ DeprecatedNotCurrent = _error(
     "The copy you edited is out of date: someone else already changed this submission.",
 )
 
+SubmissionBadMethod = _error(
+    "submission.bad_request", 400, "This address only accepts form submissions from ODK Collect."
+)
+ServerFault = _error(
+    "server.fault", 500, "The server had a problem. Your form is kept on the phone: send it again later."
+)
+
+# --- Collector accounts (CLI) ---------------------------------------------------------------
+CollectorNameInvalid = _error(
+    "collector.name_invalid",
+    400,
+    "A collector name is 1-100 letters, digits, spaces, dots, dashes or underscores "
+    "(an account label such as PE07, not a person's name).",
+)
+CollectorNameTaken = _error("collector.name_taken", 409, "A collector with this name already exists.")
+CollectorNotFound = _error("collector.not_found", 404, "There is no collector with this name.")
+
 # --- Forms (publishing) ---------------------------------------------------------------------
 FormVersionNotIncreased = _error(
     "form.version_not_increased",
@@ -104,3 +121,17 @@ NotFound = _error("not_found", 404, "Not found.")
 PreconditionFailed = _error(
     "precondition_failed", 412, "The record changed since you read it. Reload and try again."
 )
+PreconditionRequired = _error(
+    "precondition_required", 428, "Send the record's ETag in an If-Match header with this change."
+)
+RequestInvalid = _error("request.invalid", 422, "The request parameters are not valid.")
+RequestBad = _error("request.bad", 400, "The request could not be read.")
+MethodNotAllowed = _error("method_not_allowed", 405, "This address does not accept this method.")
+InternalError = _error("internal_error", 500, "The server had a problem. Try again later.")
+StaffNameInvalid = _error(
+    "staff.name_invalid",
+    400,
+    "A staff account name is 1-100 letters, digits, spaces, dots, dashes or underscores.",
+)
+StaffNameTaken = _error("staff.name_taken", 409, "A staff account with this name already exists.")
+StaffNotFound = _error("staff.not_found", 404, "There is no staff account with this name.")

@@ -91,6 +91,7 @@ def is_postgres(database: Database) -> bool:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     on_postgres = bool(os.environ.get(PG_URL_ENV))
     unit_dir = Path(__file__).parent / "unit"
+    kept, deselected = [], []
     for item in items:
         if unit_dir in item.path.parents:
             item.add_marker(pytest.mark.dbless)  # unit tests are pure by definition (design.md)
@@ -98,7 +99,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.skip(reason="needs PostgreSQL (set SAHAKUM_TEST_DATABASE_URL)"))
         if item.get_closest_marker("dbless") and on_postgres:
             # The SQLite pass already ran it; the database cannot change its outcome.
-            item.add_marker(pytest.mark.skip(reason="touches no database: run in the SQLite pass"))
+            deselected.append(item)
+        else:
+            kept.append(item)
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = kept
 
 
 @pytest.fixture

@@ -9,3 +9,7 @@ def init_api(app: Flask) -> None:
     from server.api.openrosa import openrosa
 
     app.register_blueprint(openrosa)
+
+    from server.api.rest import init_staff_api
+
+    init_staff_api(app)

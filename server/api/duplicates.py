@@ -1,0 +1,154 @@
+"""The duplicate review queue: GET /api/v1/duplicates[/<id>], POST .../<id>/merge and .../reject.
+
+Reviewing needs the personal data of both records, so only the case roles may use it (every
+member shown is audited). Decisions carry the pair's ETag in If-Match, so two reviewers cannot
+decide the same pair on stale information (412), and a decision without it is refused (428).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import request
+from flask.views import MethodView
+
+from server import errors
+from server.api import auth, schemas
+from server.api.rest import PAGE, page_of, staff_blueprint
+from server.db.models.cases import CandidatePair, EntityType, PairStatus
+from server.sync import access, queries, review
+
+blp = staff_blueprint("duplicates", __name__, "Probable duplicate members and workplaces for staff review.")
+
+
+def pair_etag(pair: CandidatePair) -> str:
+    return f'"pair-{pair.id.hex}-{pair.row_version}"'
+
+
+def pair_view(pair: CandidatePair) -> dict[str, Any]:
+    """A pair with both records dumped; members with PII (the caller audits them)."""
+    a, b = queries.pair_records(auth.db_session(), pair)
+    if pair.entity_type == EntityType.MEMBER:
+        pii = auth.pii_access().granted
+        record_schema: Any = schemas.MemberPiiSchema() if pii else schemas.MemberSchema()
+    else:
+        record_schema = schemas.WorkplaceSchema()
+    return schemas.PairSchema().dump(
+        schemas.WithFields(
+            pair,
+            etag=pair_etag(pair),
+            a=record_schema.dump(a) if a is not None else None,
+            b=record_schema.dump(b) if b is not None else None,
+        )
+    )
+
+
+def audit_pairs(pairs: list[CandidatePair], action: str) -> None:
+    member_ids = [i for p in pairs if p.entity_type == EntityType.MEMBER for i in (p.a_id, p.b_id)]
+    if member_ids and auth.pii_access().granted:
+        auth.audit(action, "member", member_ids)
+
+
+def load_pair(pair_id: str) -> CandidatePair:
+    pair = queries.get_pair(auth.db_session(), pair_id)
+    if pair is None:
+        raise errors.NotFound("There is no candidate pair with this id.")
+    return pair
+
+
+def check_if_match(pair: CandidatePair) -> None:
+    sent = request.headers.get("If-Match")
+    if not sent:
+        raise errors.PreconditionRequired()
+    if sent.strip() not in {pair_etag(pair), "W/" + pair_etag(pair)}:
+        raise errors.PreconditionFailed()
+
+
+@blp.route("/duplicates")
+class Duplicates(MethodView):
+    @auth.require_roles(*access.REVIEW_ROLES)
+    @blp.arguments(schemas.PairQuerySchema, location="query")
+    @blp.alt_response(200, schema=schemas.PairSchema(many=True), success=True)
+    @blp.paginate(**PAGE)
+    def get(self, args: dict[str, Any], pagination_parameters: Any) -> Any:
+        """Candidate pairs (default: pending), best score first, with both records and evidence."""
+        rows, total = queries.list_pairs(
+            auth.db_session(),
+            page_of(pagination_parameters),
+            status=args.get("status", "pending"),
+            entity_type=args.get("entity_type"),
+        )
+        pagination_parameters.item_count = total
+        audit_pairs(rows, "duplicate.list")
+        return [pair_view(p) for p in rows]
+
+
+@blp.route("/duplicates/<string:pair_id>")
+class DuplicateDetail(MethodView):
+    @auth.require_roles(*access.REVIEW_ROLES)
+    @blp.alt_response(200, schema=schemas.PairSchema, success=True,
+                      headers={"ETag": {"schema": {"type": "string"}}})
+    def get(self, pair_id: str) -> Any:
+        """One candidate pair; its ETag goes into If-Match of merge or reject."""
+        pair = load_pair(pair_id)
+        audit_pairs([pair], "duplicate.read")
+        return pair_view(pair), 200, {"ETag": pair_etag(pair)}
+
+
+def _decided(pair: CandidatePair, event: Any) -> tuple[dict[str, Any], int, dict[str, str]]:
+    body = schemas.DecisionSchema().dump(
+        {"pair": schemas.WithFields(pair, etag=pair_etag(pair)), "merge_event": event}
+    )
+    return body, 200, {"ETag": pair_etag(pair)}
+
+
+def _pending(pair: CandidatePair) -> None:
+    if pair.status != PairStatus.PENDING:
+        raise review.PairAlreadyDecided()
+
+
+@blp.route("/duplicates/<string:pair_id>/merge")
+class DuplicateMerge(MethodView):
+    @auth.require_roles(*access.REVIEW_ROLES)
+    @blp.arguments(schemas.MergeArgsSchema, required=False)
+    @blp.alt_response(200, schema=schemas.DecisionSchema, success=True)
+    def post(self, args: dict[str, Any], pair_id: str) -> Any:
+        """Merge the two records (If-Match: the pair's ETag). The survivor is the oldest record
+        unless `survivor_id` names one of the two. Undo with POST /members/<id>/unmerge."""
+        session = auth.db_session()
+        pair = load_pair(pair_id)
+        check_if_match(pair)
+        _pending(pair)
+        target: Any = pair.id
+        survivor_id = args.get("survivor_id")
+        if survivor_id is not None:
+            if survivor_id not in (pair.a_id, pair.b_id):
+                raise errors.RequestInvalid("survivor_id must be one of the pair's two records.")
+            target = (survivor_id, pair.b_id if survivor_id == pair.a_id else pair.a_id)
+        actor = auth.current_staff().name
+        if pair.entity_type == EntityType.MEMBER:
+            event = review.merge_members(session, target, actor)
+        else:
+            event = review.merge_workplaces(session, target, actor)
+        session.refresh(pair)
+        note = args.get("note")
+        auth.audit("duplicate.merge", "candidate_pair", [pair.id], note)
+        kind = str(pair.entity_type)
+        auth.audit(f"{kind}.merge", kind, [event.survivor_id, event.loser_id], note)
+        return _decided(pair, event)
+
+
+@blp.route("/duplicates/<string:pair_id>/reject")
+class DuplicateReject(MethodView):
+    @auth.require_roles(*access.REVIEW_ROLES)
+    @blp.arguments(schemas.ReviewNoteSchema, required=False)
+    @blp.alt_response(200, schema=schemas.DecisionSchema, success=True)
+    def post(self, args: dict[str, Any], pair_id: str) -> Any:
+        """Mark the pair "not the same" (If-Match: the pair's ETag); it is never proposed again."""
+        session = auth.db_session()
+        pair = load_pair(pair_id)
+        check_if_match(pair)
+        _pending(pair)
+        pair = review.reject_pair(session, pair.id, auth.current_staff().name)
+        auth.audit("duplicate.reject", "candidate_pair", [pair.id], args.get("note"))
+        return _decided(pair, None)

@@ -1,0 +1,330 @@
+"""Read queries behind the staff API and pages. No Flask; role filters come from sync.access.
+
+Functions return ORM rows (or small dataclasses); what of them a role may see is decided by the
+caller with ``server.sync.access`` and enforced by the schema it dumps with.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from server.db.models import Form, StaffRole, Submission, SubmissionVersion
+from server.db.models.cases import (
+    CandidatePair,
+    CaseChange,
+    EntityType,
+    Member,
+    MergeEvent,
+    MonitoringVisit,
+    Referral,
+    ReferralCategory,
+    ReferralSource,
+    VillageReport,
+    Workplace,
+)
+from server.sync import access
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Page:
+    offset: int
+    limit: int
+
+
+def _paged(session: Session, stmt: Select[tuple[T]], page: Page) -> tuple[list[T], int]:
+    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+    items = list(session.scalars(stmt.offset(page.offset).limit(page.limit)))
+    return items, total
+
+
+def _visible_referrals(stmt: Select[Any], role: StaffRole) -> Select[Any]:
+    if access.sees_restricted_referrals(role):
+        return stmt
+    return stmt.where(
+        Referral.restricted.is_(False), Referral.category != ReferralCategory.CHILD_PROTECTION
+    )
+
+
+def as_uuid(value: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return None
+
+
+# --- submissions ------------------------------------------------------------------------------
+def list_submissions(
+    session: Session, page: Page, form: str | None = None, state: str | None = None
+) -> tuple[list[Submission], int]:
+    stmt = select(Submission).join(Form, Form.id == Submission.form_id)
+    if form:
+        stmt = stmt.where(Form.xml_form_id == form)
+    if state:
+        stmt = stmt.where(Submission.state == state)
+    stmt = stmt.options(selectinload(Submission.versions)).order_by(
+        Submission.created_at.desc(), Submission.id
+    )
+    return _paged(session, stmt, page)
+
+
+def get_submission(session: Session, instance_id: str) -> Submission | None:
+    """By the instanceID of any of its versions (the root one included)."""
+    return session.scalar(
+        select(Submission)
+        .join(SubmissionVersion, SubmissionVersion.submission_id == Submission.id)
+        .where(or_(SubmissionVersion.instance_id == instance_id, Submission.root_instance_id == instance_id))
+        .order_by(Submission.created_at)
+        .limit(1)
+    )
+
+
+def form_ids(session: Session, ids: Sequence[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    return dict(session.execute(select(Form.id, Form.xml_form_id).where(Form.id.in_(set(ids)))).all())
+
+
+@dataclass(frozen=True)
+class CaseRef:
+    """A case-database row a submission created or updated."""
+
+    entity_type: str
+    id: uuid.UUID
+    code: str | None
+    action: str  # created | updated
+    category: str | None = None
+
+
+def submission_cases(session: Session, submission: Submission, role: StaffRole) -> list[CaseRef]:
+    version_ids = [v.id for v in submission.versions]
+    changed: dict[tuple[str, uuid.UUID], None] = {}
+    if version_ids:
+        for etype, eid in session.execute(
+            select(CaseChange.entity_type, CaseChange.entity_id)
+            .where(CaseChange.submission_version_id.in_(version_ids))
+            .distinct()
+        ):
+            changed[(str(etype), eid)] = None
+    refs: list[CaseRef] = []
+    seen: set[tuple[str, uuid.UUID]] = set()
+
+    def add(etype: str, eid: uuid.UUID, code: str | None, created: bool, category: str | None = None) -> None:
+        seen.add((etype, eid))
+        refs.append(CaseRef(etype, eid, code, "created" if created else "updated", category))
+
+    sid = submission.id
+    for m in session.scalars(
+        select(Member).where(
+            or_(
+                Member.source_submission_id == sid,
+                Member.id.in_([eid for (t, eid) in changed if t == EntityType.MEMBER]),
+            )
+        )
+    ):
+        add(EntityType.MEMBER, m.id, m.member_code, m.source_submission_id == sid)
+    for w in session.scalars(
+        select(Workplace).where(
+            or_(
+                Workplace.source_submission_id == sid,
+                Workplace.id.in_([eid for (t, eid) in changed if t == EntityType.WORKPLACE]),
+            )
+        )
+    ):
+        add(EntityType.WORKPLACE, w.id, w.workplace_code, w.source_submission_id == sid)
+    referral_stmt = _visible_referrals(
+        select(Referral)
+        .where(Referral.id.in_(select(ReferralSource.referral_id).where(ReferralSource.submission_id == sid)))
+        .order_by(Referral.created_at),
+        role,
+    )
+    for referral in session.scalars(referral_stmt):
+        first_source = session.scalar(
+            select(ReferralSource.submission_id)
+            .where(ReferralSource.referral_id == referral.id)
+            .order_by(ReferralSource.id)
+            .limit(1)
+        )
+        add(EntityType.REFERRAL, referral.id, referral.case_code, first_source == sid, str(referral.category))
+    for visit in session.scalars(select(MonitoringVisit).where(MonitoringVisit.submission_id == sid)):
+        add(EntityType.VISIT, visit.id, None, True)
+    for report in session.scalars(select(VillageReport).where(VillageReport.submission_id == sid)):
+        add(EntityType.VILLAGE_REPORT, report.id, f"{report.village_code}/{report.period_ym}", True)
+    return refs
+
+
+# --- members ----------------------------------------------------------------------------------
+def list_members(
+    session: Session, page: Page, status: str | None = None, code: str | None = None,
+    include_merged: bool = False,
+) -> tuple[list[Member], int]:
+    stmt = select(Member)
+    if status:
+        stmt = stmt.where(Member.status == status)
+    if code:
+        stmt = stmt.where(Member.member_code == code)
+    if not include_merged:
+        stmt = stmt.where(Member.merged_into_member_id.is_(None))
+    stmt = stmt.options(selectinload(Member.aliases), selectinload(Member.phones)).order_by(
+        Member.member_code
+    )
+    return _paged(session, stmt, page)
+
+
+def get_member(session: Session, member_id: str) -> Member | None:
+    mid = as_uuid(member_id)
+    return session.get(Member, mid) if mid else None
+
+
+def member_submissions(session: Session, member: Member) -> list[Submission]:
+    """Submissions that created the member or set any of its fields (provenance)."""
+    via_changes = (
+        select(SubmissionVersion.submission_id)
+        .join(CaseChange, CaseChange.submission_version_id == SubmissionVersion.id)
+        .where(CaseChange.entity_type == EntityType.MEMBER, CaseChange.entity_id == member.id)
+    )
+    return list(
+        session.scalars(
+            select(Submission)
+            .where(or_(Submission.id == member.source_submission_id, Submission.id.in_(via_changes)))
+            .options(selectinload(Submission.versions))
+            .order_by(Submission.created_at)
+        )
+    )
+
+
+@dataclass(frozen=True)
+class Change:
+    field: str
+    old_value: str | None
+    new_value: str | None
+    instance_id: str | None
+    merge_event_id: uuid.UUID | None
+    actor: str
+    at: Any
+
+
+def provenance(session: Session, entity_type: EntityType, entity_id: uuid.UUID) -> list[Change]:
+    rows = session.execute(
+        select(CaseChange, SubmissionVersion.instance_id)
+        .outerjoin(SubmissionVersion, SubmissionVersion.id == CaseChange.submission_version_id)
+        .where(CaseChange.entity_type == entity_type, CaseChange.entity_id == entity_id)
+        .order_by(CaseChange.at, CaseChange.id)
+    )
+    return [
+        Change(c.field, c.old_value, c.new_value, iid, c.merge_event_id, c.actor, c.at) for c, iid in rows
+    ]
+
+
+def merged_from(session: Session, member: Member) -> list[uuid.UUID]:
+    return list(session.scalars(select(Member.id).where(Member.merged_into_member_id == member.id)))
+
+
+def member_merge_events(session: Session, member: Member) -> list[MergeEvent]:
+    return list(
+        session.scalars(
+            select(MergeEvent)
+            .where(
+                MergeEvent.entity_type == EntityType.MEMBER,
+                or_(MergeEvent.survivor_id == member.id, MergeEvent.loser_id == member.id),
+            )
+            .order_by(MergeEvent.created_at)
+        )
+    )
+
+
+def member_referrals(session: Session, member: Member, role: StaffRole) -> list[Referral]:
+    stmt = select(Referral).where(Referral.member_id == member.id).order_by(Referral.created_at)
+    return list(session.scalars(_visible_referrals(stmt, role)))
+
+
+# --- workplaces -------------------------------------------------------------------------------
+def list_workplaces(
+    session: Session, page: Page, status: str | None = None, village: str | None = None,
+    commune: str | None = None, include_merged: bool = False,
+) -> tuple[list[Workplace], int]:
+    stmt = select(Workplace)
+    if status:
+        stmt = stmt.where(Workplace.status == status)
+    if village:
+        stmt = stmt.where(Workplace.village_code == village)
+    if commune:
+        stmt = stmt.where(Workplace.commune_code == commune)
+    if not include_merged:
+        stmt = stmt.where(Workplace.merged_into_workplace_id.is_(None))
+    stmt = stmt.options(selectinload(Workplace.names)).order_by(Workplace.workplace_code)
+    return _paged(session, stmt, page)
+
+
+def get_workplace(session: Session, workplace_id: str) -> Workplace | None:
+    wid = as_uuid(workplace_id)
+    return session.get(Workplace, wid) if wid else None
+
+
+def workplace_referrals(session: Session, workplace: Workplace, role: StaffRole) -> list[Referral]:
+    stmt = select(Referral).where(Referral.workplace_id == workplace.id).order_by(Referral.created_at)
+    return list(session.scalars(_visible_referrals(stmt, role)))
+
+
+def workplace_visits(session: Session, workplace: Workplace, limit: int = 50) -> list[MonitoringVisit]:
+    return list(
+        session.scalars(
+            select(MonitoringVisit)
+            .where(MonitoringVisit.workplace_id == workplace.id)
+            .order_by(MonitoringVisit.visit_date.desc())
+            .limit(limit)
+        )
+    )
+
+
+# --- duplicates -------------------------------------------------------------------------------
+def list_pairs(
+    session: Session, page: Page, status: str | None = "pending", entity_type: str | None = None
+) -> tuple[list[CandidatePair], int]:
+    stmt = select(CandidatePair)
+    if status:
+        stmt = stmt.where(CandidatePair.status == status)
+    if entity_type:
+        stmt = stmt.where(CandidatePair.entity_type == entity_type)
+    stmt = stmt.order_by(CandidatePair.score.desc(), CandidatePair.created_at, CandidatePair.id)
+    return _paged(session, stmt, page)
+
+
+def get_pair(session: Session, pair_id: str) -> CandidatePair | None:
+    pid = as_uuid(pair_id)
+    return session.get(CandidatePair, pid) if pid else None
+
+
+def pair_records(session: Session, pair: CandidatePair) -> tuple[Any, Any]:
+    model: type[Member] | type[Workplace] = Member if pair.entity_type == EntityType.MEMBER else Workplace
+    return session.get(model, pair.a_id), session.get(model, pair.b_id)
+
+
+# --- referrals --------------------------------------------------------------------------------
+def list_referrals(
+    session: Session, page: Page, role: StaffRole, category: str | None = None,
+    status: str | None = None, priority: str | None = None,
+) -> tuple[list[Referral], int]:
+    stmt = select(Referral)
+    if category:
+        stmt = stmt.where(Referral.category == category)
+    if status:
+        stmt = stmt.where(Referral.status == status)
+    if priority:
+        stmt = stmt.where(Referral.priority == priority)
+    stmt = _visible_referrals(stmt, role).order_by(Referral.created_at.desc(), Referral.id)
+    return _paged(session, stmt, page)
+
+
+def get_referral(session: Session, referral_id: str, role: StaffRole) -> Referral | None:
+    rid = as_uuid(referral_id)
+    if rid is None:
+        return None
+    return session.scalar(_visible_referrals(select(Referral).where(Referral.id == rid), role))

@@ -1,0 +1,91 @@
+"""Staff accounts (bearer tokens, stored hashed) and the audit log of what staff read and change.
+
+Functions take a Session and flush; the caller (CLI command, request handler) commits.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterable
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from server import errors
+from server.db.models import AuditEntry, StaffRole, StaffUser, utcnow
+from server.sync.collectors import generate_token, hash_token
+
+NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,99}$")
+# A token is url-safe base64 of 48 random bytes; anything else is rejected before hashing.
+TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{64}$")
+
+
+def create_staff(session: Session, name: str, role: StaffRole) -> tuple[StaffUser, str]:
+    """Create an account; returns it with its token (shown once, never stored in clear)."""
+    if not NAME_RE.match(name):
+        raise errors.StaffNameInvalid()
+    if session.scalar(select(StaffUser.id).where(StaffUser.name == name)) is not None:
+        raise errors.StaffNameTaken()
+    token = generate_token()
+    user = StaffUser(name=name, role=role, token_hash=hash_token(token))
+    session.add(user)
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError:
+        raise errors.StaffNameTaken() from None
+    return user, token
+
+
+def find_active_staff(session: Session, token: str) -> StaffUser | None:
+    """The account for a bearer token, or None. Lookup is by the token's SHA-256, so the
+    comparison never touches the secret itself (no timing side channel on the token)."""
+    if not TOKEN_RE.match(token):
+        return None
+    user = session.scalar(select(StaffUser).where(StaffUser.token_hash == hash_token(token)))
+    if user is None or not user.active:
+        return None
+    return user
+
+
+def revoke_staff(session: Session, name: str) -> StaffUser:
+    user = session.scalar(select(StaffUser).where(StaffUser.name == name))
+    if user is None:
+        raise errors.StaffNotFound()
+    if user.revoked_at is None:
+        user.revoked_at = utcnow()
+        session.flush()
+    return user
+
+
+def list_staff(session: Session) -> list[StaffUser]:
+    return list(session.scalars(select(StaffUser).order_by(StaffUser.name)))
+
+
+def audit(
+    session: Session,
+    actor: StaffUser,
+    action: str,
+    object_type: str,
+    object_ids: Iterable[uuid.UUID | str],
+    *,
+    reason: str | None = None,
+    request_id: str | None = None,
+) -> None:
+    """Record that `actor` did `action` on each object (ids or codes only, never names)."""
+    now = utcnow()
+    session.add_all(
+        AuditEntry(
+            actor_id=actor.id,
+            action=action,
+            object_type=object_type,
+            object_id=str(object_id),
+            reason=reason,
+            request_id=request_id,
+            at=now,
+        )
+        for object_id in object_ids
+    )
+    session.flush()
