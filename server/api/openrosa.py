@@ -46,7 +46,7 @@ from server.sync.ingest import (
     ingest_submission,
     place_files,
 )
-from server.sync.lists import build_list
+from server.sync.lists import build_list, entity_integrity
 from server.sync.parse import ParsedSubmission, parse_submission
 
 logger = logging.getLogger(__name__)
@@ -62,6 +62,7 @@ INCOMPLETE_FIELD = "*isIncomplete*"
 MAX_XML_BYTES = 20_000_000  # the XML itself is read into memory; attachments never are
 MAX_FORM_PARTS = 1000  # Collect sends at most 100 files per POST (protocol.md 0.4)
 HOOKS_KEY = "sahakum_after_submission"
+MAX_INTEGRITY_IDS = 5000  # bounds the work one request can ask for
 
 SUCCESS_MESSAGE = "full submission upload was successful!"  # Central's exact text
 PARTIAL_MESSAGE = "Part of the submission was received. Collect sends the rest next."
@@ -275,13 +276,47 @@ def manifest(xml_form_id: str) -> Response:
     E = ElementMaker(namespace=MANIFEST_NS, nsmap={None: MANIFEST_NS})
     root = E.manifest()
     for media in version.media:
-        root.append(
-            E.mediaFile(
-                E.filename(media.filename),
-                E.hash(f"md5:{_media_md5(media)}"),
-                E.downloadUrl(f"{prefix}/{quote(media.filename, safe='')}"),
-            )
+        entry = E.mediaFile(
+            E.filename(media.filename),
+            E.hash(f"md5:{_media_md5(media)}"),
+            E.downloadUrl(f"{prefix}/{quote(media.filename, safe='')}"),
         )
+        if media.kind == MediaKind.ENTITY_LIST:
+            # Collect keeps offline-created entities until the integrity URL says they are
+            # gone; the attribute and the URL are both required for entity lists (OR-list).
+            entry.set("type", "entityList")
+            dataset = quote(_dataset_name(media.filename), safe="")
+            entry.append(E.integrityUrl(f"{_prefix()}/datasets/{dataset}/integrity"))
+        root.append(entry)
+    return _xml_response(root)
+
+
+def _dataset_name(filename: str) -> str:
+    return filename.removesuffix(".csv")
+
+
+@openrosa.get("/datasets/<dataset>/integrity")
+def entity_list_integrity(dataset: str) -> Response:
+    """Which of the requested entities are deleted (protocol.md 1.8), for the entity lists of
+    the forms this collector can download. Collect asks only about ids it created offline."""
+    role = _collector().role.value
+    readable = {
+        _dataset_name(m.filename)
+        for form in _session().scalars(select(Form).where(Form.state != FormState.CLOSED))
+        if form.visible_to(role) and (version := form.current_version) is not None
+        for m in version.media
+        if m.kind == MediaKind.ENTITY_LIST
+    }
+    if dataset not in readable:
+        raise errors.NotFound("This list is not on the server. Update your blank forms.")
+    ids = [i.strip() for i in request.args.get("id", "").split(",") if i.strip()]
+    deleted = entity_integrity(_session(), dataset, ids[:MAX_INTEGRITY_IDS])
+    entities = etree.Element("entities")
+    for entity_id, is_deleted in deleted.items():
+        entity = etree.SubElement(entities, "entity", id=entity_id)
+        etree.SubElement(entity, "deleted").text = "true" if is_deleted else "false"
+    root = etree.Element("data")
+    root.append(entities)
     return _xml_response(root)
 
 

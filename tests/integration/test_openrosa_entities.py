@@ -1,0 +1,109 @@
+# ruff: noqa: F811  (pytest fixtures imported from tests.support.fixtures are parameters here)
+"""Entity lists on the phone: manifest entries, list content and hash, the integrity endpoint."""
+
+from __future__ import annotations
+
+import csv
+import io
+import uuid
+
+import pytest
+from lxml import etree
+from sqlalchemy import select
+
+from server.db.models import Form
+from server.db.session import Database
+from server.sync import cases, review
+from tests.integration.test_merge_visit import entity, visit
+from tests.support.collect import CollectClient, md5
+from tests.support.fixtures import accounts, pe, village  # noqa: F401
+from tests.support.submissions import build_xml
+
+MANIFEST = "{http://openrosa.org/xforms/xformsManifest}"
+pytestmark = pytest.mark.usefixtures("published_forms")
+
+
+def _manifest(client: CollectClient, form_id: str) -> dict[str, etree._Element]:
+    entry = next(e for e in client.form_list() if e.form_id == form_id)
+    response = client.request("GET", entry.manifest_url)
+    assert response.status_code == 200
+    root = etree.fromstring(response.data)
+    return {m.findtext(f"{MANIFEST}filename"): m for m in root.iter(f"{MANIFEST}mediaFile")}
+
+
+def _csv_rows(client: CollectClient, media: etree._Element) -> list[dict[str, str]]:
+    response = client.request("GET", media.findtext(f"{MANIFEST}downloadUrl"))
+    assert response.status_code == 200
+    assert media.findtext(f"{MANIFEST}hash") == "md5:" + md5(response.data)
+    return list(csv.DictReader(io.StringIO(response.data.decode("utf-8"))))
+
+
+def test_manifest__entity_lists_are_typed_with_integrity_url(pe: CollectClient) -> None:
+    media = _manifest(pe, "workplace_visit")
+    for name in ("members.csv", "workplaces.csv"):
+        assert media[name].get("type") == "entityList"
+        assert (
+            media[name]
+            .findtext(f"{MANIFEST}integrityUrl", "")
+            .endswith(f"/datasets/{name.removesuffix('.csv')}/integrity")
+        )
+    # Static gazetteer files and the collectors list are plain media.
+    assert media["villages.csv"].get("type") is None
+    assert media["collectors.csv"].get("type") is None
+    assert media["villages.csv"].find(f"{MANIFEST}integrityUrl") is None
+
+
+def test_workplace_list__reflects_the_server_after_a_visit(db: Database, pe: CollectClient) -> None:
+    with db.transaction() as s:
+        wp = cases.create_workplace(
+            s, name_latin="Golden Star KTV", type="karaoke", village_code="18010101", actor="test"
+        ).id
+        cases.create_workplace(s, name_latin="Far Away KTV", village_code="18020101", actor="test")
+    before = _manifest(pe, "workplace_visit")["workplaces.csv"]
+    rows = _csv_rows(pe, before)
+    # Cut to the collector's communes (PE07 works in 180101 and 180102).
+    assert [r["name"] for r in rows] == [str(wp)]
+    assert rows[0]["__version"] == "1"
+
+    with db.sessionmaker() as s:
+        form_xml = s.scalar(select(Form).where(Form.xml_form_id == "workplace_visit")).versions[-1].xml
+    xml = build_xml(
+        form_xml, visit(wp, n_workers_est="30"), instance_id=f"uuid:{uuid.uuid4()}", entity=entity(wp, base=1)
+    )
+    (response,) = pe.submit(xml)
+    assert response.status_code == 201
+
+    after = _manifest(pe, "workplace_visit")["workplaces.csv"]
+    assert after.findtext(f"{MANIFEST}hash") != before.findtext(f"{MANIFEST}hash")
+    (row,) = _csv_rows(pe, after)
+    assert row["__version"] == "2"
+    assert row["workers_est"] == "30"
+    assert row["last_visit_date"] == "2026-11-10"
+    # Unchanged server state: the same hash again, so Collect skips the download.
+    assert _manifest(pe, "workplace_visit")["workplaces.csv"].findtext(f"{MANIFEST}hash") == after.findtext(
+        f"{MANIFEST}hash"
+    )
+
+
+def test_integrity__reports_merged_workplace_deleted(db: Database, pe: CollectClient) -> None:
+    with db.transaction() as s:
+        a = cases.create_workplace(s, name_latin="Happy KTV", village_code="18010101", actor="t").id
+        b = cases.create_workplace(s, name_latin="Happy Karaoke", village_code="18010101", actor="t").id
+    with db.transaction() as s:
+        review.merge_workplaces(s, (a, b), "staff:case1")
+    url = _manifest(pe, "workplace_visit")["workplaces.csv"].findtext(f"{MANIFEST}integrityUrl")
+    response = pe.request("GET", f"{url}?id={a},{b}")
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "text/xml; charset=utf-8"
+    assert response.headers["X-OpenRosa-Version"] == "1.0"
+    root = etree.fromstring(response.data)
+    assert root.tag == "data"
+    deleted = {e.get("id"): e.findtext("deleted") for e in root.iter("entity")}
+    assert deleted == {str(a): "false", str(b): "true"}
+
+
+def test_integrity__list_not_used_by_the_collectors_forms__404(village: CollectClient) -> None:
+    # Village accounts download workplaces.csv with village_data but never members.csv.
+    response = village.request("GET", village.server_url + "/datasets/members/integrity?id=x")
+    assert response.status_code == 404
+    assert b"OpenRosaResponse" in response.data
