@@ -51,17 +51,19 @@ def _write_png(path: Path, payload: str) -> None:
 @click.option("--qr-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Where to write the QR PNG (default: instance/qr).")
 @click.option("--json", "as_json", is_flag=True, help="Print {name, role, server_url, qr_png}.")
+@click.option("--replace", is_flag=True,
+              help="If NAME exists, give it a new token (its old phone set-up stops working).")
 @pass_ctx
 def collectors_add(
     ctx: Context, name: str, role: str, communes: str, base_url: str | None,
-    qr_dir: Path | None, as_json: bool,
+    qr_dir: Path | None, as_json: bool, replace: bool,
 ) -> None:
     """Create collector NAME (an account label such as PE07) and print its Collect set-up."""
     settings = ctx.settings
     base = (base_url or settings.base_url or DEFAULT_BASE_URL).rstrip("/")
     try:
         with ctx.db.transaction() as session:
-            collector, token = create_collector(session, name, role, communes)
+            collector, token = create_collector(session, name, role, communes, replace=replace)
             collector_name, collector_role = collector.name, collector.role.value
     except errors.SahakumError as exc:
         raise click.ClickException(exc.detail_message) from None

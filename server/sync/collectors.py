@@ -43,16 +43,26 @@ def parse_communes(raw: str | None) -> str:
 
 
 def create_collector(
-    session: Session, name: str, role: str, communes: str = ""
+    session: Session, name: str, role: str, communes: str = "", *, replace: bool = False
 ) -> tuple[Collector, str]:
-    """A new account and its token (returned once, never stored in clear)."""
+    """A new account and its token (returned once, never stored in clear).
+
+    With `replace`, an existing account of that name gets a new token instead (the old phone
+    set-up stops working at once); its past submissions stay linked to the same account."""
     name = name.strip()
     if not NAME_RE.match(name):
         raise errors.CollectorNameInvalid()
     existing = session.scalars(select(Collector).where(Collector.name == name)).one_or_none()
-    if existing is not None:
-        raise errors.CollectorNameTaken()
     token = generate_token()
+    if existing is not None:
+        if not replace:
+            raise errors.CollectorNameTaken()
+        existing.role = CollectorRole(role)
+        existing.token_hash = hash_token(token)
+        existing.communes = parse_communes(communes)
+        existing.revoked_at = None
+        session.flush()
+        return existing, token
     collector = Collector(
         name=name,
         role=CollectorRole(role),

@@ -63,6 +63,17 @@ def test_collectors_add_list_revoke__token_works_then_403(
     assert collect.request("GET", "formList").status_code == 403
     assert run("collectors", "revoke", "NOPE").exit_code != 0
 
+    # --replace re-enrols the same account with a new token; the old set-up stays cut off.
+    replaced = run("collectors", "add", "PE09", "--role", "peer_educator", "--replace", "--json",
+                   "--base-url", "http://localhost")
+    assert replaced.exit_code == 0, replaced.output
+    new_url = json.loads(replaced.output)["server_url"]
+    assert new_url != out["server_url"]
+    assert collect.request("GET", "formList").status_code == 403
+    assert {e.form_id for e in CollectClient(client, new_url).form_list()} == {
+        "member_intake", "workplace_visit"}
+    assert [c["name"] for c in json.loads(run("collectors", "list", "--json").output)] == ["PE09"]
+
 
 def test_qr_payload__collect_format_and_safe_defaults():
     payload = CollectSettings("https://x.example/v1/key/abc").qr_payload()
