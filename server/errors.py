@@ -6,6 +6,8 @@ to staff. Messages never carry names, phone numbers or free text from a submissi
 
 from __future__ import annotations
 
+import logging
+import traceback
 from typing import ClassVar
 
 
@@ -135,3 +137,14 @@ StaffNameInvalid = _error(
 )
 StaffNameTaken = _error("staff.name_taken", 409, "A staff account with this name already exists.")
 StaffNotFound = _error("staff.not_found", 404, "There is no staff account with this name.")
+
+
+def log_bug(logger: logging.Logger, what: str, exc: BaseException) -> None:
+    """Log an unexpected exception by type and stack frames only.
+
+    Exception messages can quote submitted values (SQLAlchemy prints bound parameters), and
+    URLs carry collector tokens: neither may reach a log (design.md safety checklist)."""
+    frames = "\n".join(
+        f"  {f.filename}:{f.lineno} in {f.name}" for f in traceback.extract_tb(exc.__traceback__)
+    )
+    logger.error("%s failed with %s\n%s", what, type(exc).__name__, frames)

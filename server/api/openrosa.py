@@ -16,7 +16,6 @@ import hashlib
 import logging
 import mimetypes
 import os
-import traceback
 import uuid
 from collections.abc import Iterable
 from pathlib import Path
@@ -149,12 +148,7 @@ def _http_error(exc: HTTPException) -> Response:
 
 @openrosa.errorhandler(Exception)
 def _bug(exc: Exception) -> Response:
-    # Exception messages can quote submitted values (SQL parameters): log the type and the
-    # stack frames only, never the message, the URL or the payload.
-    frames = "\n".join(
-        f"  {f.filename}:{f.lineno} in {f.name}" for f in traceback.extract_tb(exc.__traceback__)
-    )
-    logger.error("OpenRosa request failed with %s\n%s", type(exc).__name__, frames)
+    errors.log_bug(logger, "OpenRosa request", exc)
     return _domain_error(errors.ServerFault())
 
 

@@ -75,18 +75,33 @@ class StaffApi(Api):
     def handle_http_exception(self, error: HTTPException) -> Any:
         if not request.path.startswith(API_PREFIX):
             return error
-        status = error.code or 500
-        catalogue = _HTTP_ERRORS.get(status)
-        code = catalogue.code if catalogue else f"http.{status}"
-        message = catalogue.message if catalogue else (error.description or error.name)
-        data = getattr(error, "data", None) or {}
-        fields = data.get("messages") or data.get("errors")
-        if status >= 500:
-            log.error("staff API: %s on %s %s", status, request.method, request.url_rule)
-        response = error_response(code, message, status, fields if isinstance(fields, dict) else None)
-        for key, value in (data.get("headers") or {}).items():
-            response.headers[key] = value
-        return response
+        return http_error_response(error)
+
+
+def http_error_response(error: HTTPException) -> Response:
+    status = error.code or 500
+    catalogue = _HTTP_ERRORS.get(status)
+    code = catalogue.code if catalogue else f"http.{status}"
+    message = catalogue.message if catalogue else (error.description or error.name)
+    data = getattr(error, "data", None) or {}
+    fields = data.get("messages") or data.get("errors")
+    if status >= 500:
+        log.error("staff API: %s on %s %s", status, request.method, request.url_rule)
+    response = error_response(code, message, status, fields if isinstance(fields, dict) else None)
+    for key, value in (data.get("headers") or {}).items():
+        response.headers[key] = value
+    return response
+
+
+def handle_bug(exc: Exception) -> Response:
+    """Unexpected errors: a JSON 500, logged without the message (it may quote personal data).
+
+    Flask consults a blueprint's handler for Exception before the app's HTTPException
+    handler, so HTTP errors (404, 422 from webargs...) are passed on to their JSON shape here."""
+    if isinstance(exc, HTTPException):
+        return http_error_response(exc)
+    errors.log_bug(log, f"staff API {request.method} {request.url_rule}", exc)
+    return error_response(errors.InternalError.code, errors.InternalError.message, 500)
 
 
 def staff_blueprint(name: str, import_name: str, description: str) -> Blueprint:
@@ -96,6 +111,7 @@ def staff_blueprint(name: str, import_name: str, description: str) -> Blueprint:
     blp.after_request(auth.finish_request)
     blp.teardown_request(auth.close_session)
     blp.register_error_handler(errors.SahakumError, handle_sahakum_error)
+    blp.register_error_handler(Exception, handle_bug)
     return blp
 
 

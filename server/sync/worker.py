@@ -86,8 +86,13 @@ def process_submission(db: Database, submission_id: uuid.UUID) -> ProcessResult:
         logger.warning("merge failed for submission %s: %s", submission_id, reason)
         try:
             _record_failure(db, submission_id, reason)
-        except SQLAlchemyError:
-            logger.exception("could not record the merge failure of %s", submission_id)
+        except SQLAlchemyError as record_exc:
+            # Not logger.exception: SQLAlchemy messages quote bound parameters (answers).
+            logger.error(
+                "could not record the merge failure of %s: %s",
+                submission_id,
+                type(record_exc).__name__,
+            )
         return ProcessResult(submission_id, ok=False, error=reason)
     return ProcessResult(submission_id, ok=True, outcome=outcome)
 

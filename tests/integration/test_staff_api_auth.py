@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
@@ -143,3 +144,24 @@ def test_cli_token_authenticates(db: Database, settings, monkeypatch, client):
     r = CliRunner().invoke(main, ["staff", "add", "mne", "--role", "me", "--json"])
     token = json.loads(r.output)["token"]
     assert client.get("/api/v1/submissions", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+
+
+def test_server_bug__json_500_and_no_personal_data_in_the_log(
+    staff: dict[str, StaffClient],  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from server.sync import queries
+
+    def boom(*_args: object, **_kwargs: object) -> None:
+        raise ValueError("Chan Sokha +85512000451")  # what a driver error could quote
+
+    monkeypatch.setattr(queries, "list_members", boom)
+    response = staff["case"].get("/api/v1/members")
+    assert response.status_code == 500
+    assert response.get_json() == {
+        "error": {"code": "internal_error", "message": response.get_json()["error"]["message"]}
+    }
+    assert "Sokha" not in response.get_data(as_text=True)
+    assert "ValueError" in caplog.text
+    assert "Sokha" not in caplog.text and "85512000451" not in caplog.text
