@@ -116,6 +116,18 @@ FormVersionNotIncreased = _error(
 )
 FormInvalid = _error("form.invalid", 400, "The XLSForm does not compile.")
 
+# --- Staff review (duplicates, merges, conflicts) -------------------------------------------
+PairAlreadyDecided = _error(
+    "review.pair_decided", 409, "This pair was already decided. Reload the review queue."
+)
+MergeNotAllowed = _error(
+    "review.merge_not_allowed", 409, "These records cannot be merged (one is already merged)."
+)
+MergeAlreadyUndone = _error("review.merge_undone", 409, "This merge was already undone.")
+UnmergeBlocked = _error(
+    "review.unmerge_blocked", 409, "A later merge involves this record. Undo the later merge first."
+)
+
 # --- Staff API ------------------------------------------------------------------------------
 StaffUnauthenticated = _error("auth.unauthenticated", 401, "A valid staff token is required.")
 StaffForbidden = _error("auth.forbidden", 403, "Your role does not allow this.")

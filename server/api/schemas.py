@@ -280,12 +280,34 @@ class VisitBriefSchema(S):
 
 
 @_dump_only
+class EntityConflictSchema(S):
+    id = fields.Integer()
+    kind = fields.String(metadata={"description": "soft: parallel update; hard: same property changed"})
+    base_version = fields.Integer(allow_none=True)
+    server_version = fields.Integer()
+    applied_version = fields.Integer(allow_none=True)
+    properties = fields.List(fields.String())
+    branch_id = fields.String(allow_none=True)
+    submission_id = fields.UUID(allow_none=True)
+    resolved = fields.Boolean()
+    resolved_at = fields.DateTime(allow_none=True)
+    resolved_by = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+
+
+@_dump_only
+class ConflictsResolvedSchema(S):
+    resolved = fields.Integer()
+
+
+@_dump_only
 class WorkplaceDetailSchema(WorkplaceSchema):
     landmark_text = fields.String(allow_none=True)
     latitude = fields.Float(allow_none=True)
     longitude = fields.Float(allow_none=True)
     referrals = fields.List(fields.Nested(ReferralBriefSchema))
     visits = fields.List(fields.Nested(VisitBriefSchema))
+    conflicts = fields.List(fields.Nested(EntityConflictSchema))
     provenance = fields.List(fields.Nested(ChangeSchema))
 
 

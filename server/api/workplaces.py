@@ -11,7 +11,7 @@ from server import errors
 from server.api import auth, schemas
 from server.api.rest import PAGE, page_of, staff_blueprint
 from server.db.models.cases import EntityType
-from server.sync import access, queries
+from server.sync import access, queries, review
 
 blp = staff_blueprint("workplaces", __name__, "Workplaces (bars, karaoke, massage, ...) and their history.")
 
@@ -50,6 +50,25 @@ class WorkplaceDetail(MethodView):
             workplace,
             referrals=queries.workplace_referrals(session, workplace, auth.current_staff().role),
             visits=queries.workplace_visits(session, workplace),
+            conflicts=queries.entity_conflicts(session, EntityType.WORKPLACE, workplace.id),
             provenance=queries.provenance(session, EntityType.WORKPLACE, workplace.id),
         )
         return schemas.WorkplaceDetailSchema().dump(view)
+
+
+@blp.route("/workplaces/<string:workplace_id>/conflicts/resolve")
+class WorkplaceConflictsResolve(MethodView):
+    @auth.require_roles(*access.REVIEW_ROLES)
+    @blp.arguments(schemas.ReviewNoteSchema, required=False)
+    @blp.alt_response(200, schema=schemas.ConflictsResolvedSchema, success=True)
+    def post(self, args: dict[str, Any], workplace_id: str) -> Any:
+        """Mark the workplace's open update conflicts as checked. Visits are never rejected for a
+        conflict; this only clears the flag once staff have looked at the result."""
+        workplace = queries.get_workplace(auth.db_session(), workplace_id)
+        if workplace is None:
+            raise errors.NotFound("There is no workplace with this id.")
+        count = review.resolve_workplace_conflicts(
+            auth.db_session(), workplace.id, auth.current_staff().name
+        )
+        auth.audit("workplace.conflicts.resolve", "workplace", [workplace.id], (args or {}).get("note"))
+        return {"resolved": count}

@@ -18,6 +18,7 @@ from server.db.models import Form, StaffRole, Submission, SubmissionVersion
 from server.db.models.cases import (
     CandidatePair,
     CaseChange,
+    EntityConflict,
     EntityType,
     Member,
     MergeEvent,
@@ -280,6 +281,17 @@ def workplace_visits(session: Session, workplace: Workplace, limit: int = 50) ->
             .where(MonitoringVisit.workplace_id == workplace.id)
             .order_by(MonitoringVisit.visit_date.desc())
             .limit(limit)
+        )
+    )
+
+
+def entity_conflicts(session: Session, entity_type: EntityType, entity_id: uuid.UUID) -> list[EntityConflict]:
+    """Updates made from an older version than the server's (soft or hard), newest first."""
+    return list(
+        session.scalars(
+            select(EntityConflict)
+            .where(EntityConflict.entity_type == entity_type, EntityConflict.entity_id == entity_id)
+            .order_by(EntityConflict.created_at.desc(), EntityConflict.id.desc())
         )
     )
 

@@ -30,6 +30,7 @@ from server import errors
 from server.db.models import (
     AliasKind,
     CandidatePair,
+    EntityConflict,
     EntityType,
     LinkageKey,
     Member,
@@ -48,18 +49,11 @@ from server.db.models import (
 )
 from server.sync import cases
 
-PairAlreadyDecided = errors._error(
-    "review.pair_decided", 409, "This pair was already decided. Reload the review queue."
-)
-MergeNotAllowed = errors._error(
-    "review.merge_not_allowed", 409, "These records cannot be merged (one is already merged)."
-)
-MergeAlreadyUndone = errors._error("review.merge_undone", 409, "This merge was already undone.")
-UnmergeBlocked = errors._error(
-    "review.unmerge_blocked",
-    409,
-    "A later merge involves this record. Undo the later merge first.",
-)
+# Kept importable from here: the review errors live in the one catalogue.
+PairAlreadyDecided = errors.PairAlreadyDecided
+MergeNotAllowed = errors.MergeNotAllowed
+MergeAlreadyUndone = errors.MergeAlreadyUndone
+UnmergeBlocked = errors.UnmergeBlocked
 
 
 # --- row snapshots ----------------------------------------------------------------------------
@@ -413,3 +407,27 @@ def _unmerge_workplaces(session: Session, event: MergeEvent) -> None:
     session.flush()
     session.expire(survivor, ["names"])
     cases.refresh_workplace_keys(session, survivor)
+
+
+def resolve_workplace_conflicts(session: Session, workplace_id: uuid.UUID, staff_actor: str) -> int:
+    """Staff have checked the workplace after parallel offline updates: mark its open conflicts
+    resolved (like Central's entity.update.resolve). The data itself is not changed: updates were
+    already applied in visit-date order. Returns how many conflicts were resolved."""
+    workplace = session.get(Workplace, workplace_id, with_for_update=True)
+    if workplace is None:
+        raise errors.NotFound("There is no workplace with this id.")
+    now = utcnow()
+    open_conflicts = session.scalars(
+        select(EntityConflict).where(
+            EntityConflict.entity_type == EntityType.WORKPLACE,
+            EntityConflict.entity_id == workplace_id,
+            EntityConflict.resolved.is_(False),
+        )
+    ).all()
+    for conflict in open_conflicts:
+        conflict.resolved = True
+        conflict.resolved_at = now
+        conflict.resolved_by = staff_actor
+    workplace.has_conflict = False
+    session.flush()
+    return len(open_conflicts)
