@@ -15,12 +15,16 @@
 from __future__ import annotations
 
 import logging
+import random
+import threading
+import time
 import uuid
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select, update
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy import Select, select, update
+from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
 from server.db.models import Submission, SubmissionState, utcnow
 from server.db.session import Database
@@ -70,50 +74,87 @@ def _record_failure(db: Database, submission_id: uuid.UUID, reason: str) -> None
         )
 
 
+# Races between concurrent merges (a deadlock, SQLite's single writer, two merges writing the
+# same workplace version) are not the submission's fault: try again before calling it failed.
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (OperationalError, IntegrityError)
+TRANSIENT_RETRIES = 3
+
+
 def process_submission(db: Database, submission_id: uuid.UUID) -> ProcessResult:
     """Merge one submission in its own transaction; record a failure in another."""
-    try:
-        with db.transaction() as session:
-            outcome = merge_submission(session, submission_id)
-            if not outcome.skipped:
-                sub = session.get(Submission, submission_id)
-                if sub is not None:
-                    sub.merge_attempts = (sub.merge_attempts or 0) + 1
-                    sub.updated_at = utcnow()
-    except Exception as exc:
-        reason = failure_reason(exc)
-        # Log ids and the error class only: never answers (they are personal data).
-        logger.warning("merge failed for submission %s: %s", submission_id, reason)
+    for attempt in range(1, TRANSIENT_RETRIES + 1):
         try:
-            _record_failure(db, submission_id, reason)
-        except SQLAlchemyError as record_exc:
-            # Not logger.exception: SQLAlchemy messages quote bound parameters (answers).
-            logger.error(
-                "could not record the merge failure of %s: %s",
-                submission_id,
-                type(record_exc).__name__,
-            )
-        return ProcessResult(submission_id, ok=False, error=reason)
-    return ProcessResult(submission_id, ok=True, outcome=outcome)
+            with db.transaction() as session:
+                outcome = merge_submission(session, submission_id)
+                if not outcome.skipped:
+                    sub = session.get(Submission, submission_id)
+                    if sub is not None:
+                        sub.merge_attempts = (sub.merge_attempts or 0) + 1
+                        sub.updated_at = utcnow()
+        except TRANSIENT_ERRORS as exc:
+            if attempt < TRANSIENT_RETRIES:
+                time.sleep(random.uniform(0.05, 0.2) * attempt)  # noqa: S311 - jitter, not crypto
+                continue
+            return _failed(db, submission_id, exc)
+        except Exception as exc:
+            return _failed(db, submission_id, exc)
+        return ProcessResult(submission_id, ok=True, outcome=outcome)
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
-def _claim_next(db: Database, exclude: set[uuid.UUID]) -> uuid.UUID | None:
-    """The id of the oldest pending submission nobody else is merging right now."""
-    with db.transaction() as session:
-        stmt = (
-            select(Submission.id)
-            .where(Submission.state.in_(PENDING_STATES))
-            .order_by(Submission.created_at, Submission.id)
-            .limit(1)
+def _failed(db: Database, submission_id: uuid.UUID, exc: BaseException) -> ProcessResult:
+    reason = failure_reason(exc)
+    # Log ids and the error class only: never answers (they are personal data).
+    logger.warning("merge failed for submission %s: %s", submission_id, reason)
+    try:
+        _record_failure(db, submission_id, reason)
+    except SQLAlchemyError as record_exc:
+        # Not logger.exception: SQLAlchemy messages quote bound parameters (answers).
+        logger.error(
+            "could not record the merge failure of %s: %s",
+            submission_id,
+            type(record_exc).__name__,
         )
-        if exclude:
-            stmt = stmt.where(Submission.id.not_in(exclude))
-        if not db.is_sqlite:
-            stmt = stmt.with_for_update(skip_locked=True)
-        return session.scalar(stmt)
+    return ProcessResult(submission_id, ok=False, error=reason)
 
 
-def process_pending(db: Database, limit: int = 100) -> BatchResult:
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Which pending submissions a sweep takes. `sahakum sync retry` takes everything; the
+    background sweeper leaves fresh ones to the after-reply hook and gives up on a submission
+    that keeps failing (staff see it as merge_failed and can retry it by hand)."""
+
+    min_age: timedelta = timedelta(0)
+    max_attempts: int | None = None
+
+
+EVERYTHING = RetryPolicy()
+SWEEPER = RetryPolicy(min_age=timedelta(seconds=60), max_attempts=8)
+
+
+def _pending_query(exclude: set[uuid.UUID], policy: RetryPolicy) -> Select[tuple[uuid.UUID]]:
+    stmt = (
+        select(Submission.id)
+        .where(Submission.state.in_(PENDING_STATES))
+        .order_by(Submission.created_at, Submission.id)
+        .limit(1)
+    )
+    if exclude:
+        stmt = stmt.where(Submission.id.not_in(exclude))
+    if policy.min_age:
+        stmt = stmt.where(Submission.updated_at <= utcnow() - policy.min_age)
+    if policy.max_attempts is not None:
+        stmt = stmt.where(Submission.merge_attempts < policy.max_attempts)
+    return stmt
+
+
+def _claim_next(db: Database, exclude: set[uuid.UUID], policy: RetryPolicy) -> uuid.UUID | None:
+    """The id of the oldest pending submission (SQLite: one writer, no row locks to skip)."""
+    with db.transaction() as session:
+        return session.scalar(_pending_query(exclude, policy))
+
+
+def process_pending(db: Database, limit: int = 100, policy: RetryPolicy = EVERYTHING) -> BatchResult:
     """Merge up to ``limit`` RECEIVED / MERGE_FAILED submissions (each in its own transaction).
 
     On PostgreSQL the claim and the merge happen in one transaction that holds the row lock
@@ -123,13 +164,13 @@ def process_pending(db: Database, limit: int = 100) -> BatchResult:
     tried: set[uuid.UUID] = set()
     while len(tried) < limit:
         if db.is_sqlite:
-            sid = _claim_next(db, tried)
+            sid = _claim_next(db, tried, policy)
             if sid is None:
                 break
             tried.add(sid)
             _tally(result, process_submission(db, sid))
             continue
-        sid, res = _claim_and_merge_pg(db, tried)
+        sid, res = _claim_and_merge_pg(db, tried, policy)
         if sid is None:
             break
         tried.add(sid)
@@ -138,21 +179,12 @@ def process_pending(db: Database, limit: int = 100) -> BatchResult:
 
 
 def _claim_and_merge_pg(
-    db: Database, exclude: set[uuid.UUID]
+    db: Database, exclude: set[uuid.UUID], policy: RetryPolicy
 ) -> tuple[uuid.UUID | None, ProcessResult | None]:
     sid: uuid.UUID | None = None
     try:
         with db.transaction() as session:
-            stmt = (
-                select(Submission.id)
-                .where(Submission.state.in_(PENDING_STATES))
-                .order_by(Submission.created_at, Submission.id)
-                .limit(1)
-                .with_for_update(skip_locked=True)
-            )
-            if exclude:
-                stmt = stmt.where(Submission.id.not_in(exclude))
-            sid = session.scalar(stmt)
+            sid = session.scalar(_pending_query(exclude, policy).with_for_update(skip_locked=True))
             if sid is None:
                 return None, None
             outcome = merge_submission(session, sid)
@@ -163,11 +195,41 @@ def _claim_and_merge_pg(
     except Exception as exc:
         if sid is None:
             raise
-        reason = failure_reason(exc)
-        logger.warning("merge failed for submission %s: %s", sid, reason)
-        _record_failure(db, sid, reason)
-        return sid, ProcessResult(sid, ok=False, error=reason)
+        return sid, _failed(db, sid, exc)
     return sid, ProcessResult(sid, ok=True, outcome=outcome)
+
+
+class Sweeper:
+    """Merges what the after-reply hook missed (a failure, a process that died between the
+    201 and the merge), every `interval` seconds, in a daemon thread of each server process.
+    Several processes sweeping at once is safe: claims skip locked rows on PostgreSQL and
+    merging is idempotent."""
+
+    def __init__(self, db: Database, interval: float = 30.0, limit: int = 100) -> None:
+        self.db = db
+        self.interval = interval
+        self.limit = limit
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="sahakum-sweeper", daemon=True)
+
+    def start(self) -> Sweeper:
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        self._thread.join(timeout)
+
+    def sweep(self) -> BatchResult:
+        return process_pending(self.db, self.limit, SWEEPER)
+
+    def _run(self) -> None:
+        # Jitter so the processes of one server do not all sweep at the same moment.
+        while not self._stop.wait(self.interval * random.uniform(0.8, 1.2)):  # noqa: S311
+            try:
+                self.sweep()
+            except Exception as exc:
+                logger.error("merge sweep failed: %s", type(exc).__name__)
 
 
 def _tally(result: BatchResult, res: ProcessResult | None) -> None:

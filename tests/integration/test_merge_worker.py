@@ -73,10 +73,22 @@ def test_merge_error_code__kept_for_staff(db: Database) -> None:
 
 
 def test_process_pending__merges_received_oldest_first_once(db: Database) -> None:
-    ids = [_add(db, intake(member_code=code, name_latin=name, family_name_km=None,
-                           given_name_km=None, phone=None, phone_owner="none",
-                           origin_village=None, origin_commune=None))
-           for code, name in (("AAAAAA-1", "Dara Mey"), ("BBBBBB-2", "Leakhena Som"))]
+    ids = [
+        _add(
+            db,
+            intake(
+                member_code=code,
+                name_latin=name,
+                family_name_km=None,
+                given_name_km=None,
+                phone=None,
+                phone_owner="none",
+                origin_village=None,
+                origin_commune=None,
+            ),
+        )
+        for code, name in (("AAAAAA-1", "Dara Mey"), ("BBBBBB-2", "Leakhena Som"))
+    ]
     result = process_pending(db, 10)
     assert sorted(result.merged, key=str) == sorted(ids, key=str)
     assert process_pending(db, 10).merged == []
@@ -91,3 +103,62 @@ def test_sync_run__once(db: Database, database_url: str, tmp_path: Path) -> None
     env = {"SAHAKUM_DATABASE_URL": database_url, "SAHAKUM_INSTANCE_DIR": str(tmp_path)}
     out = CliRunner().invoke(main, ["sync", "run"], env=env)
     assert out.exit_code == 0 and "merged 1" in out.output
+
+
+def test_transient_database_error__retried_then_merged(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    sid = _add(db, intake())
+    real = merge._HANDLERS["member_intake"]
+    calls = {"n": 0}
+
+    def busy_once(ctx: Any) -> None:
+        calls["n"] += 1
+        if calls["n"] == 1:  # e.g. "database is locked" or a deadlock victim
+            raise OperationalError("INSERT ...", {}, Exception("database is locked"))
+        real(ctx)
+
+    monkeypatch.setitem(merge._HANDLERS, "member_intake", busy_once)
+    result = process_submission(db, sid)
+    assert result.ok and calls["n"] == 2
+    with db.sessionmaker() as s:
+        sub = s.get(Submission, sid)
+        assert sub.state == SubmissionState.MERGED and sub.merge_attempts == 1
+
+
+def test_sweeper__leaves_fresh_submissions_to_the_hook_and_gives_up_after_max_attempts(
+    db: Database,
+) -> None:
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from server.db.models import utcnow
+    from server.sync.worker import SWEEPER, Sweeper
+
+    fresh, old, hopeless = (
+        _add(db, intake(member_code=code)) for code in ("AAAAAA-1", "BBBBBB-2", "CCCCCC-3")
+    )
+    long_ago = utcnow() - timedelta(hours=1)
+    with db.transaction() as s:
+        s.execute(update(Submission).where(Submission.id.in_([old, hopeless])).values(updated_at=long_ago))
+        s.execute(
+            update(Submission)
+            .where(Submission.id == hopeless)
+            .values(state=SubmissionState.MERGE_FAILED, merge_attempts=SWEEPER.max_attempts)
+        )
+    result = Sweeper(db).sweep()
+    assert result.merged == [old]
+    with db.sessionmaker() as s:
+        assert s.get(Submission, fresh).state == SubmissionState.RECEIVED
+        assert s.get(Submission, hopeless).state == SubmissionState.MERGE_FAILED
+    # `sahakum sync retry` still takes everything.
+    assert sorted(process_pending(db, 10).merged, key=str) == sorted([fresh, hopeless], key=str)
+
+
+def test_sweeper_thread__starts_and_stops(db: Database) -> None:
+    from server.sync.worker import Sweeper
+
+    sweeper = Sweeper(db, interval=0.01).start()
+    sweeper.stop()
+    assert not sweeper._thread.is_alive()
