@@ -39,3 +39,15 @@ def test_bad_configuration__one_line_message_naming_the_variable(
         load_settings(env, instance_dir=tmp_path)
     message = str(info.value)
     assert variable in message and "\n" not in message
+
+
+def test_cli__bad_configuration_stops_with_one_line_naming_the_variable(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from server.cli import main
+
+    env = {"SAHAKUM_INSTANCE_DIR": str(tmp_path), "SAHAKUM_DATABASE_URL": "mysql://db/x"}
+    result = CliRunner().invoke(main, ["serve", "--port", "8799"], env=env)
+    assert result.exit_code == 1
+    assert result.output.strip().count("\n") == 0
+    assert "SAHAKUM_DATABASE_URL" in result.output
