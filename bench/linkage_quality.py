@@ -31,11 +31,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from server.sync.match import (
     MAX_KEY_CANDIDATES,
+    MAX_SCORED_CANDIDATES,
     Decision,
     MemberRecord,
+    birth_years_compatible,
     blocking_keys,
     decide,
     make_village_resolver,
+    rank_candidates,
     score_members,
 )
 
@@ -349,6 +352,8 @@ class Outcome:
     wrong_auto: int
     case_links: int
     blocked_true: int
+    compared_true: int
+    mean_found: float
     mean_cand: float
     max_cand: int
     capped_keys: int
@@ -377,6 +382,8 @@ def run(
     keys_of: Callable[[MemberRecord], Iterable[str]],
     judge: Callable[[MemberRecord, MemberRecord, dict[str, int]], tuple[Decision, str]],
     max_key_hits: int = MAX_KEY_CANDIDATES,
+    scored_limit: int | None = MAX_SCORED_CANDIDATES,
+    filter_birth_years: bool = True,
 ) -> Outcome:
     truth = _true_pairs(data)
     pid = {x.rid: x.pid for x in data}
@@ -385,19 +392,35 @@ def run(
     compared_pairs: set[frozenset[str]] = set()
     queued = queued_true = strong_q = strong_t = auto = wrong_auto = case = capped = 0
     cand_counts: list[int] = []
+    found_counts: list[int] = []
+    blocked_pairs: set[frozenset[str]] = set()
     t0 = time.perf_counter()
     for x in data:
         rec = records[x.rid]
         keys = set(keys_of(rec))
-        cands: set[str] = set()
+        # The same selection as the database (cases.candidates_by_keys): skip stop keys,
+        # drop candidates whose birth years are disjoint (vetoed; the same card is kept),
+        # then score the top ``scored_limit`` of match.rank_candidates.
+        hits: dict[str, list[str]] = {}
         for k in keys:
-            hits = index.get(k, [])
-            if len(hits) > max_key_hits:
+            found = index.get(k, [])
+            if len(found) > max_key_hits:
                 capped += 1  # stop key: too common to be worth reading
                 continue
-            cands.update(hits)
-        cand_counts.append(len(cands))
+            hits[k] = found
+        found_ids = {c for ids in hits.values() for c in ids}
+        blocked_pairs.update(frozenset((x.rid, c)) for c in found_ids)
+        found_counts.append(len(found_ids))
+        if filter_birth_years:
+            own = rec.keys.birth_years
+            hits = {
+                k: [c for c in ids
+                    if k.startswith("mc:") or birth_years_compatible(records[c].keys.birth_years, own)]
+                for k, ids in hits.items()
+            }  # fmt: skip
         counts = {k: len(index.get(k, ())) for k in keys}
+        cands = rank_candidates(hits, counts, scored_limit)
+        cand_counts.append(len(cands))
         for c in cands:
             pair = frozenset((x.rid, c))
             compared_pairs.add(pair)
@@ -430,7 +453,9 @@ def run(
         auto=auto,
         wrong_auto=wrong_auto,
         case_links=case,
-        blocked_true=len(compared_pairs & truth),
+        blocked_true=len(blocked_pairs & truth),
+        compared_true=len(compared_pairs & truth),
+        mean_found=sum(found_counts) / len(found_counts),
         mean_cand=sum(cand_counts) / len(cand_counts),
         max_cand=max(cand_counts),
         capped_keys=capped,
@@ -469,6 +494,7 @@ def table(outcomes: list[Outcome], command: str, n: int, people: int) -> str:
     rows: list[tuple[str, Callable[[Outcome], str]]] = [
         ("true duplicate pairs", lambda o: str(o.true_pairs)),
         ("true pairs sharing a blocking key", lambda o: str(o.blocked_true)),
+        ("true pairs scored (after birth-year filter and cap)", lambda o: str(o.compared_true)),
         ("true pairs surfaced (review/auto/case)", lambda o: str(o.surfaced_true)),
         ("**recall**", lambda o: f"**{o.recall:.3f}**"),
         ("pairs put in review queue", lambda o: str(o.queued)),
@@ -478,8 +504,9 @@ def table(outcomes: list[Outcome], command: str, n: int, people: int) -> str:
         ("caseworker links (child/adult)", lambda o: str(o.case_links)),
         ("automatic links (member_code)", lambda o: str(o.auto)),
         ("**wrong automatic links**", lambda o: f"**{o.wrong_auto}**"),
-        ("candidates per new record, mean", lambda o: f"{o.mean_cand:.1f}"),
-        ("candidates per new record, max", lambda o: str(o.max_cand)),
+        ("candidates sharing a key per new record, mean", lambda o: f"{o.mean_found:.1f}"),
+        ("candidates scored per new record, mean", lambda o: f"{o.mean_cand:.1f}"),
+        ("candidates scored per new record, max", lambda o: str(o.max_cand)),
         ("stop keys skipped (too many hits)", lambda o: str(o.capped_keys)),
         ("time per record (ms)", lambda o: f"{o.ms_per_record:.2f}"),
     ]
@@ -496,6 +523,12 @@ def main(argv: list[str] | None = None) -> int:
         "--max-key-hits", type=int, default=MAX_KEY_CANDIDATES,
         help="skip a blocking key that already points at more records (stop key)",
     )  # fmt: skip
+    parser.add_argument(
+        "--max-scored", type=int, default=MAX_SCORED_CANDIDATES,
+        help="candidates scored per new record (match.rank_candidates); 0 = all",
+    )  # fmt: skip
+    parser.add_argument("--no-birth-filter", action="store_true",
+                        help="score candidates with disjoint birth years too (as before)")
     args = parser.parse_args(argv)
     gen = Generator(args.seed)
     data = gen.dataset(args.records)
@@ -507,8 +540,10 @@ def main(argv: list[str] | None = None) -> int:
         for x in data
     }
     outcomes = [
-        run("blocking + score_members", data, records, blocking_keys, _matcher, args.max_key_hits),
-        run("exact baseline (phone or Latin name)", data, records, _baseline_keys, _baseline),
+        run("blocking + score_members", data, records, blocking_keys, _matcher, args.max_key_hits,
+            args.max_scored or None, not args.no_birth_filter),
+        run("exact baseline (phone or Latin name)", data, records, _baseline_keys, _baseline,
+            scored_limit=None, filter_birth_years=False),
     ]
     command = f"python bench/linkage_quality.py --records {args.records} --seed {args.seed}"
     md = table(outcomes, command, len(data), len({x.pid for x in data}))

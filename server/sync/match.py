@@ -28,6 +28,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from typing import TypeVar
 
 from anyascii import anyascii
 from rapidfuzz import fuzz
@@ -38,6 +39,7 @@ __all__ = [
     "LATIN_COARSE_RULES",
     "LATIN_PHONETIC_RULES",
     "MAX_KEY_CANDIDATES",
+    "MAX_SCORED_CANDIDATES",
     "Decision",
     "MatchResult",
     "MemberKeys",
@@ -46,6 +48,7 @@ __all__ = [
     "WorkplaceKeys",
     "WorkplaceRecord",
     "birth_year_bounds",
+    "birth_years_compatible",
     "blocking_keys",
     "decide",
     "decide_workplaces",
@@ -55,6 +58,7 @@ __all__ = [
     "latin_tokens",
     "make_village_resolver",
     "normalise_phone",
+    "rank_candidates",
     "score_members",
     "score_workplaces",
     "workplace_blocking_keys",
@@ -64,6 +68,13 @@ __all__ = [
 # ---------------------------------------------------------------------------
 # Khmer normalisation (4.3)
 # ---------------------------------------------------------------------------
+
+_T = TypeVar("_T")
+
+#: Names come from a small vocabulary, so the pure string functions below
+#: (regex phonetic rules, permutations) are memoised: a bounded per-process
+#: cache of immutable results, the same answer as recomputing.
+_TOKEN_CACHE = 8192
 
 _ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff"
 # Commas and full stops appear when collectors type several names in one box.
@@ -86,6 +97,7 @@ _KHMER_SREY = "ស្រី"
 _KHMER_RE = re.compile(r"[\u1780-\u17ff]")
 
 
+@functools.lru_cache(maxsize=_TOKEN_CACHE)
 def khmer_tokens(text: str | None) -> tuple[str, ...]:
     """Matching tokens of a Khmer name, in typed order (4.3 steps 1-5)."""
     if not text:
@@ -175,6 +187,7 @@ def _apply(rules: Iterable[tuple[re.Pattern[str], str]], text: str) -> str:
     return text
 
 
+@functools.lru_cache(maxsize=_TOKEN_CACHE)
 def latin_tokens(text: str | None) -> tuple[str, ...]:
     """Phonetic tokens of a Latin name, typed order kept (4.3 steps 1-2).
 
@@ -194,12 +207,17 @@ def latin_joined_keys(tokens: Sequence[str]) -> frozenset[str]:
     Collapsing after joining is what makes "Sok Kha" (sokkha → sokha) meet
     "Sokha". Names have at most four tokens; extra tokens are ignored.
     """
-    toks = list(tokens)[:_MAX_NAME_TOKENS]
+    return _joined_keys(tuple(tokens)[:_MAX_NAME_TOKENS])
+
+
+@functools.lru_cache(maxsize=_TOKEN_CACHE)
+def _joined_keys(toks: tuple[str, ...]) -> frozenset[str]:
     if not toks:
         return frozenset()
     return frozenset(_DOUBLE_RE.sub(r"\1", "".join(p)) for p in itertools.permutations(toks))
 
 
+@functools.lru_cache(maxsize=_TOKEN_CACHE)
 def latin_coarse_key(key: str) -> str:
     """Coarse form of a phonetic token or joined key (drops aspiration, ou/u)."""
     return _apply(_COARSE, key)
@@ -210,7 +228,11 @@ def _coarse_parts(tokens: Sequence[str]) -> frozenset[str]:
 
     Lets "Sok Kha" meet "Sokha Chan" when one record omits the family name.
     """
-    toks = list(tokens)[:_MAX_NAME_TOKENS]
+    return _coarse_parts_of(tuple(tokens)[:_MAX_NAME_TOKENS])
+
+
+@functools.lru_cache(maxsize=_TOKEN_CACHE)
+def _coarse_parts_of(toks: tuple[str, ...]) -> frozenset[str]:
     out: set[str] = set()
     for n in range(1, len(toks) + 1):
         for combo in itertools.combinations(toks, n):
@@ -626,6 +648,60 @@ def blocking_keys(record: MemberRecord) -> frozenset[str]:
         per_bucket.add("wp:" + record.workplace)
     keys.update(f"{p}|{b}" for p in per_bucket for b in buckets)
     return frozenset(keys)
+
+
+#: At most this many blocking candidates are scored per new record (the ones
+#: sharing the most, and the rarest, keys with it). With the stop keys this
+#: bounds the per-intake work whatever the size of the table.
+MAX_SCORED_CANDIDATES = 30
+
+_BUCKET_SUFFIX_RE = re.compile(r"\|y\d+$")
+
+
+def birth_years_compatible(a: tuple[int, int] | None, b: tuple[int, int] | None) -> bool:
+    """False only when both bounds are known and disjoint: :func:`score_members`
+    vetoes such a pair (``birth_years_disjoint``), so a database may drop it
+    before loading it (except for the same member_code, which :func:`decide`
+    still sends to review)."""
+    return a is None or b is None or not (a[1] < b[0] or b[1] < a[0])
+
+
+def rank_candidates(
+    hits: Mapping[str, Iterable[_T]],
+    key_counts: Mapping[str, int] | None = None,
+    limit: int | None = MAX_SCORED_CANDIDATES,
+) -> list[_T]:
+    """Blocking candidates in the order they are worth scoring, at most ``limit``.
+
+    ``hits`` maps each usable (non-stop) key of the new record to the candidates
+    stored under it; ``key_counts`` to how many records the key holds (its
+    rarity; default: the hits). Candidates sharing a ``mc:`` key (the same card)
+    always come first. Then by the number of distinct keys shared, a key being
+    counted once over its birth buckets (``km:X|y1990`` and ``km:X|y1995`` are
+    one name), then by the rarity of those keys (sum of 1/count), then by id so
+    the order is stable.
+    """
+    families: dict[_T, dict[str, float]] = {}
+    pinned: set[_T] = set()
+    for key, ids in hits.items():
+        ids = list(ids)
+        if not ids:
+            continue
+        count = (key_counts or {}).get(key) or len(ids)
+        weight = 1.0 / max(1, count)
+        family = _BUCKET_SUFFIX_RE.sub("", key)
+        mc = key.startswith("mc:")
+        for i in ids:
+            fam = families.setdefault(i, {})
+            if fam.get(family, 0.0) < weight:
+                fam[family] = weight
+            if mc:
+                pinned.add(i)
+    ranked = sorted(
+        families,
+        key=lambda i: (i not in pinned, -len(families[i]), -sum(families[i].values()), str(i)),
+    )
+    return ranked if limit is None else ranked[: max(limit, len(pinned))]
 
 
 # ---------------------------------------------------------------------------

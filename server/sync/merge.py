@@ -27,7 +27,7 @@ from typing import Any
 
 from lxml import etree
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from server.db.models import (
     AliasKind,
@@ -458,28 +458,27 @@ def _auto_link(ctx: _Ctx, member: Member, offline_entity_id: uuid.UUID | None) -
 
 def _find_candidates(ctx: _Ctx, member: Member, record: match.MemberRecord) -> None:
     s = ctx.session
-    ids = cases.candidates_by_keys(s, EntityType.MEMBER, match.blocking_keys(record), member.id)
+    # One blocking query gives the candidates (birth years checked in SQL, ranked, capped)
+    # and the number of records under each key, for the common-name penalty.
+    key_counts: dict[str, int] = {}
+    ids = cases.candidates_by_keys(
+        s, EntityType.MEMBER, match.blocking_keys(record), member.id,
+        key_counts=key_counts, birth_years=record.keys.birth_years,
+        limit=match.MAX_SCORED_CANDIDATES,
+    )  # fmt: skip
     if not ids:
         return
-    # All candidates with their phones and aliases in three queries, not three per candidate
-    # (lazy loads): per-intake cost is dominated by the number of candidates.
-    loaded = {
-        m.id: m
-        for m in s.scalars(
-            select(Member)
-            .where(Member.id.in_(ids))
-            .options(selectinload(Member.phones), selectinload(Member.aliases))
-        )
-    }
+    # The candidates' match records from three column queries (phones and nicknames in
+    # bulk, no ORM objects); records are cached per content in cases.
+    records = cases.member_records(s, ids)
     for other_id in ids:
-        other = loaded.get(other_id)
-        if other is None or other.merged_into_member_id is not None:
+        other_rec = records.get(other_id)
+        if other_rec is None:  # merged meanwhile
             continue
-        other_rec = cases.member_record(other)
-        result = match.score_members(other_rec, record)
+        result = match.score_members(other_rec, record, key_counts=key_counts)
         decision = match.decide(other_rec, record, result)
         if decision in (match.Decision.REVIEW, match.Decision.AUTO_LINK):
-            pair = cases.add_candidate_pair(s, EntityType.MEMBER, other.id, member.id, result,
+            pair = cases.add_candidate_pair(s, EntityType.MEMBER, other_id, member.id, result,
                                             submission_id=ctx.submission.id)
             ctx.outcome.candidate_pairs.append(pair.id)
 
