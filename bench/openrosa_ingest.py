@@ -6,6 +6,11 @@
 Measures new workplace_visit submissions/s and p50/p95 latency at concurrency 1, 4 and 16
 (10,000 submissions in all, the database growing), identical resends/s, and the peak RSS of the
 server processes while one 50 MB attachment is received. Writes bench/out/openrosa_<db>.md.
+
+`--merge after-reply` (default, the default deployment) merges each submission in the web
+process after its 201, so intake shares the CPU with merging. `--merge separate` measures the
+other documented deployment: `sahakum serve --no-merge-after-reply` beside one
+`sahakum sync run --loop` process; the report then gives the merge backlog left at the end.
 """
 
 from __future__ import annotations
@@ -127,6 +132,21 @@ def run_resends(url: str, xml: bytes, n: int, concurrency: int) -> dict:
     }
 
 
+def pending_merges(env: dict[str, str]) -> int:
+    """Submissions stored but not merged yet (separate-merger mode)."""
+    from server.config import load_settings
+
+    engine = create_engine(load_settings(env).database_url)
+    try:
+        with engine.connect() as conn:
+            return int(
+                conn.execute(text("SELECT count(*) FROM submissions WHERE state = 'received'")).scalar()
+                or 0
+            )
+    finally:
+        engine.dispose()
+
+
 def fresh_pg(base: str) -> tuple[str, str]:
     url = make_url(base)
     name = f"sahakum_bench_{uuid.uuid4().hex[:8]}"
@@ -152,6 +172,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--resends", type=int, default=2_000)
     parser.add_argument("--attachment-mb", type=int, default=50)
+    parser.add_argument("--merge", choices=["after-reply", "separate"], default="after-reply")
     args = parser.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="sahakum-bench-"))
@@ -163,6 +184,8 @@ def main() -> None:
     kind = "postgresql" if args.database_url else "sqlite"
     port = free_port()
     server = None
+    merger = None
+    backlog = None
     try:
         subprocess.run([SAHAKUM, "db", "upgrade"], env=env, check=True, capture_output=True)
         subprocess.run([SAHAKUM, "forms", "publish"], env=env, check=True, capture_output=True)
@@ -194,11 +217,19 @@ def main() -> None:
                 str(args.workers),
                 "--threads",
                 str(args.threads),
+                *(["--no-merge-after-reply"] if args.merge == "separate" else []),
             ],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
+        if args.merge == "separate":
+            merger = subprocess.Popen(
+                [SAHAKUM, "sync", "run", "--loop", "--interval", "1"],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
         for _ in range(100):
             try:
                 if requests.head(f"{url}/submission", headers=HEADERS, timeout=1).status_code == 204:
@@ -221,6 +252,8 @@ def main() -> None:
         run_level(url, xml, old_id, 50, 4)  # warm-up (not counted)
         for concurrency, n in split.items():
             levels.append(run_level(url, xml, old_id, n, concurrency))
+        if merger is not None:
+            backlog = pending_merges(env)
         resend_xml = xml.replace(old_id, b"uuid:resend-fixed")
         run_level(url, resend_xml, b"uuid:never", 1, 1)
         resends = run_resends(url, resend_xml, args.resends, 16)
@@ -249,14 +282,19 @@ def main() -> None:
         assert r.status_code == 201, r.text
         after = max(vm_hwm(p) for p in worker_pids(server.pid))
     finally:
+        if merger is not None:
+            merger.send_signal(signal.SIGTERM)
+            merger.wait(timeout=60)
         if server is not None:
             server.send_signal(signal.SIGTERM)
             server.wait(timeout=30)
         if pg_name:
             drop_pg(args.database_url, pg_name)
 
+    flags = " --no-merge-after-reply` + `sahakum sync run --loop" if args.merge == "separate" else ""
     lines = [
-        f"### OpenRosa ingest, {kind} (`sahakum serve --workers {args.workers} --threads {args.threads}`)",
+        f"### OpenRosa ingest, {kind} (`sahakum serve --workers {args.workers} "
+        f"--threads {args.threads}{flags}`)",
         "",
         "| test | requests | concurrency | req/s | p50 ms | p95 ms |",
         "|---|---:|---:|---:|---:|---:|",
@@ -276,6 +314,12 @@ def main() -> None:
         f"{before / 1024:.0f} MB before, {after / 1024:.0f} MB after.",
         "",
     ]
+    if backlog is not None:
+        lines += [
+            f"Merge backlog when the new submissions were all received: {backlog} of "
+            f"{args.total + 50} not merged yet (the merger keeps working through them).",
+            "",
+        ]
     report = "\n".join(lines)
     out_dir = ROOT / "bench" / "out"
     out_dir.mkdir(parents=True, exist_ok=True)

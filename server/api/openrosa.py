@@ -76,7 +76,8 @@ def _settings() -> Settings:
 def _session() -> Session:
     session = g.get("openrosa_session")
     if session is None:
-        session = current_app.extensions["sahakum_db"].sessionmaker()
+        # A POST classifies against what is stored, then writes: lock for write (SQLite).
+        session = current_app.extensions["sahakum_db"].session(lock_for_write=request.method == "POST")
         g.openrosa_session = session
     return session
 
@@ -399,8 +400,8 @@ def _read_parts(spool: _UploadSpool) -> tuple[bytes, dict[str, ReceivedFile], bo
             stream_factory=spool.factory,
             max_form_memory_size=1_000_000,
             max_content_length=limit,
-            silent=False,
             max_form_parts=MAX_FORM_PARTS,
+            silent=False,
         )
     except RequestEntityTooLarge:
         raise errors.SubmissionTooLarge() from None
@@ -444,27 +445,30 @@ def _store(
     """Classify, store, place files, COMMIT. A lost race on the unique (form_id, instance_id)
     index rolls back and re-classifies: the second of two identical POSTs is then a resend."""
     session = _session()
-    session.commit()  # end the collector lookup's read transaction
+    # The collector lookup's transaction continues here (READ COMMITTED on PostgreSQL; on
+    # SQLite it began IMMEDIATE, see _session): one BEGIN/COMMIT pair per submission.
     collector = _collector()
     collector_id, role = collector.id, collector.role.value
     data_dir = _settings().data_dir
     for attempt in range(3):
         placed: list[tuple[FileMove, Path]] = []
         try:
-            with session.begin():
-                result = ingest_submission(
-                    session, parsed, xml, collector_id=collector_id, collector_role=role,
-                    files=received,
-                )
-                for move in result.moves:
-                    spool.by_path(move.source).sync()
-                placed = list(zip(result.moves, place_files(data_dir, result.moves), strict=True))
+            result = ingest_submission(
+                session, parsed, xml, collector_id=collector_id, collector_role=role,
+                files=received,
+            )
+            for move in result.moves:
+                spool.by_path(move.source).sync()
+            placed = list(zip(result.moves, place_files(data_dir, result.moves), strict=True))
+            session.commit()  # durable before the 201 (design.md, issue 3)
             return result
         except IntegrityError:
+            session.rollback()
             _unplace(placed)
             if attempt == 2:
                 raise
         except BaseException:
+            session.rollback()
             _unplace(placed)
             raise
     raise AssertionError("unreachable")

@@ -16,7 +16,7 @@ import zlib
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from server import errors
@@ -74,13 +74,16 @@ def create_collector(
     return collector, token
 
 
+# Built once (every Collect request runs it); never cached by result: a revoked or replaced
+# token must stop working on the next request.
+_BY_TOKEN_HASH = select(Collector).where(Collector.token_hash == bindparam("token_hash"))
+
+
 def find_active_collector(session: Session, token: str) -> Collector | None:
     """The active account for a URL token, or None (unknown, malformed or revoked)."""
     if not TOKEN_RE.match(token):
         return None
-    collector = session.scalars(
-        select(Collector).where(Collector.token_hash == hash_token(token))
-    ).one_or_none()
+    collector = session.scalars(_BY_TOKEN_HASH, {"token_hash": hash_token(token)}).one_or_none()
     if collector is None or not collector.active:
         return None
     return collector
