@@ -9,6 +9,9 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+IMMEDIATE_OPTION = "sahakum_sqlite_immediate"
+POOL_RECYCLE_S = 1800  # below common idle-connection timeouts (PgBouncer, NAT, cloud LBs)
+
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
     if url.startswith("sqlite"):
@@ -20,17 +23,36 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+            # We emit BEGIN ourselves (below): pysqlite's own deferred BEGIN cannot be made
+            # IMMEDIATE per transaction.
+            dbapi_conn.isolation_level = None
             # WAL lets readers run beside the single writer; busy_timeout makes writers queue
             # instead of failing with "database is locked" when gunicorn runs several workers.
+            # synchronous=FULL: in WAL mode NORMAL may lose the last commits on power loss, and
+            # a submission acknowledged with 201 must survive that.
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA busy_timeout=30000")
-            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA synchronous=FULL")
             cur.close()
 
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(conn: Any) -> None:
+            # SQLite has no SELECT ... FOR UPDATE. A read-modify-write transaction (a merge)
+            # takes the write lock up front instead, so two of them cannot both read version N
+            # of a workplace and both write N+1.
+            immediate = conn.get_execution_options().get(IMMEDIATE_OPTION)
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, **kwargs)
+    # No pool_pre_ping: it costs a round trip (a `SELECT 1`) before every checkout, i.e. on
+    # every request. Connections are recycled before any server or firewall idle timeout
+    # instead, and a connection that died anyway fails one request (Collect retries) and is
+    # discarded by the pool (SQLAlchemy invalidates it on the disconnect error).
+    return create_engine(
+        url, pool_recycle=POOL_RECYCLE_S, pool_size=10, max_overflow=20, **kwargs
+    )
 
 
 class Database:
@@ -45,10 +67,21 @@ class Database:
     def is_sqlite(self) -> bool:
         return self.engine.dialect.name == "sqlite"
 
+    def session(self, *, lock_for_write: bool = False) -> Session:
+        """A new session (the caller closes it).
+
+        `lock_for_write`: its transaction reads rows and writes decisions based on them. On
+        PostgreSQL the code locks those rows itself (FOR UPDATE); SQLite cannot, so there the
+        transaction starts with BEGIN IMMEDIATE instead (writers then run one after another,
+        and none of them can act on a snapshot another writer has made stale)."""
+        if lock_for_write and self.is_sqlite:
+            return self.sessionmaker(execution_options={IMMEDIATE_OPTION: True})
+        return self.sessionmaker()
+
     @contextmanager
-    def transaction(self) -> Iterator[Session]:
+    def transaction(self, *, lock_for_write: bool = False) -> Iterator[Session]:
         """A session whose work is committed on success and rolled back on any error."""
-        with self.sessionmaker() as session, session.begin():
+        with self.session(lock_for_write=lock_for_write) as session, session.begin():
             yield session
 
     def dispose(self) -> None:

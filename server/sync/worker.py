@@ -84,7 +84,7 @@ def process_submission(db: Database, submission_id: uuid.UUID) -> ProcessResult:
     """Merge one submission in its own transaction; record a failure in another."""
     for attempt in range(1, TRANSIENT_RETRIES + 1):
         try:
-            with db.transaction() as session:
+            with db.transaction(lock_for_write=True) as session:
                 outcome = merge_submission(session, submission_id)
                 if not outcome.skipped:
                     sub = session.get(Submission, submission_id)

@@ -162,3 +162,43 @@ def test_sweeper_thread__starts_and_stops(db: Database) -> None:
     sweeper = Sweeper(db, interval=0.01).start()
     sweeper.stop()
     assert not sweeper._thread.is_alive()
+
+
+def test_concurrent_merges_of_visits_to_one_workplace__all_applied(db: Database) -> None:
+    """Two peer educators' offline visits to the same bar merged at the same moment (two server
+    processes): both are applied in turn, the conflict recorded, none failed (SQLite included)."""
+    import threading
+
+    from server.db.models import EntityConflict, Workplace
+    from server.sync import cases
+    from tests.integration.test_merge_visit import entity, visit
+
+    with db.transaction() as s:
+        wp = cases.create_workplace(s, name_latin="Golden Star KTV", village_code="18010101", actor="t").id
+    sids = []
+    with db.transaction() as s:
+        for i, by in enumerate(("PE07", "PE08", "PE09", "PE10")):
+            sids.append(
+                add_submission(
+                    s,
+                    "workplace_visit",
+                    visit(wp, collector=by, n_workers_est=str(10 + i)),
+                    entity=entity(wp, 1),
+                ).id
+            )
+    barrier = threading.Barrier(len(sids))
+    results = []
+
+    def run(sid: uuid.UUID) -> None:
+        barrier.wait()
+        results.append(process_submission(db, sid))
+
+    threads = [threading.Thread(target=run, args=(sid,)) for sid in sids]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert all(r.ok for r in results), [r.error for r in results]
+    with db.sessionmaker() as s:
+        assert s.get(Workplace, wp).version == 1 + len(sids)
+        assert len(s.scalars(select(EntityConflict)).all()) == len(sids) - 1

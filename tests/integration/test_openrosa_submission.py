@@ -279,7 +279,6 @@ def test_server_bug__500_openrosa_message_without_payload_in_log(published_forms
     assert "personal data" not in caplog.text and pe.server_url.rsplit("/", 1)[-1] not in caplog.text
 
 
-@pytest.mark.postgres_only
 def test_concurrent_identical_posts__one_submission(published_forms, app, pe, db):
     xml = fill(pe, "workplace_visit")
     statuses: list[int] = []
@@ -299,7 +298,6 @@ def test_concurrent_identical_posts__one_submission(published_forms, app, pe, db
     assert count(db, Submission) == 1 and count(db, SubmissionVersion) == 1
 
 
-@pytest.mark.postgres_only
 def test_concurrent_edits_of_one_version__one_wins(published_forms, app, pe, db):
     original = fill(pe, "workplace_visit")
     old_id = original.split(b"<instanceID>")[1].split(b"</instanceID>")[0].decode()
