@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -46,19 +47,56 @@ def main() -> None:
 
 
 # --- serve ----------------------------------------------------------------------------------
+def _default_workers() -> int:
+    # The request path is CPU-bound Python (one GIL per process): processes, not threads,
+    # use the cores; two per core cover the time each spends waiting on the database.
+    return 2 * (os.cpu_count() or 1)
+
+
+def serve_app(
+    settings: Settings, *, merge_after_reply: bool = True, sweep_interval: float | None = 30.0
+) -> Any:
+    """The WSGI app `serve` runs. Without merge-after-reply, submissions are only stored and
+    a separate `sahakum sync run --loop` merges them (merge CPU off the request processes).
+    With it, each process also sweeps now and then for what its hooks missed (a failed merge,
+    a process killed between the 201 and the merge)."""
+    from server import create_app
+    from server.sync.worker import Sweeper, merge_hook
+
+    app = create_app(settings)
+    if not merge_after_reply:
+        app.extensions["sahakum_after_submission"].remove(merge_hook)
+    elif sweep_interval:
+        app.extensions["sahakum_sweeper"] = Sweeper(
+            app.extensions["sahakum_db"], interval=sweep_interval
+        ).start()
+    return app
+
+
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
-@click.option("--workers", default=2, show_default=True, type=int, help="Processes.")
-@click.option("--threads", default=8, show_default=True, type=int, help="Threads per process.")
+@click.option(
+    "--workers", default=None, type=int, help="Processes.  [default: 2 x CPU cores]"
+)
+@click.option("--threads", default=4, show_default=True, type=int, help="Threads per process.")
+@click.option(
+    "--merge-after-reply/--no-merge-after-reply",
+    default=True,
+    show_default=True,
+    help="Merge each new submission in the web process right after the 201 (the default). "
+    "--no-merge-after-reply only stores submissions: run `sahakum sync run --loop` beside "
+    "the server, or they stay unmerged (state received) until `sahakum sync retry`.",
+)
 @pass_ctx
-def serve(ctx: Context, host: str, port: int, workers: int, threads: int) -> None:
+def serve(
+    ctx: Context, host: str, port: int, workers: int | None, threads: int, merge_after_reply: bool
+) -> None:
     """Run Sahakum under gunicorn (the production WSGI server)."""
     from gunicorn.app.base import BaseApplication
 
-    from server import create_app
-
     settings = ctx.settings
+    workers = workers or _default_workers()
 
     class _App(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:
@@ -78,9 +116,10 @@ def serve(ctx: Context, host: str, port: int, workers: int, threads: int) -> Non
                 self.cfg.set(key, value)
 
         def load(self) -> Any:
-            return create_app(settings)
+            return serve_app(settings, merge_after_reply=merge_after_reply)
 
-    click.echo(f"Sahakum listening on http://{host}:{port} ({workers} x {threads} threads)")
+    mode = "merging after each reply" if merge_after_reply else "NOT merging: run `sahakum sync run --loop`"
+    click.echo(f"Sahakum listening on http://{host}:{port} ({workers} x {threads} threads, {mode})")
     _App().run()
 
 
