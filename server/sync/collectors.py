@@ -8,10 +8,8 @@ style, protocol.md 0.8): no password prompt on shared phones. An unknown or revo
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 import re
-import secrets
 import zlib
 from dataclasses import dataclass
 from typing import Any
@@ -21,20 +19,9 @@ from sqlalchemy.orm import Session
 
 from server import errors
 from server.db.models import Collector, CollectorRole, utcnow
+from server.sync.tokens import NAME_RE, generate_token, hash_token, well_formed
 
-TOKEN_BYTES = 48  # url-safe base64 of 48 bytes = 64 characters
-TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{64}$")
-NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,99}$")
 PROJECT_NAME = "Sahakum"
-
-
-def generate_token() -> str:
-    return secrets.token_urlsafe(TOKEN_BYTES)
-
-
-def hash_token(token: str) -> str:
-    # The token has 384 random bits: a fast unsalted hash is enough to keep it out of the DB.
-    return hashlib.sha256(token.encode("ascii")).hexdigest()
 
 
 def parse_communes(raw: str | None) -> str:
@@ -81,7 +68,7 @@ _BY_TOKEN_HASH = select(Collector).where(Collector.token_hash == bindparam("toke
 
 def find_active_collector(session: Session, token: str) -> Collector | None:
     """The active account for a URL token, or None (unknown, malformed or revoked)."""
-    if not TOKEN_RE.match(token):
+    if not well_formed(token):
         return None
     collector = session.scalars(_BY_TOKEN_HASH, {"token_hash": hash_token(token)}).one_or_none()
     if collector is None or not collector.active:

@@ -5,7 +5,6 @@ Functions take a Session and flush; the caller (CLI command, request handler) co
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Iterable
 
@@ -15,11 +14,7 @@ from sqlalchemy.orm import Session
 
 from server import errors
 from server.db.models import AuditEntry, StaffRole, StaffUser, utcnow
-from server.sync.collectors import generate_token, hash_token
-
-NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,99}$")
-# A token is url-safe base64 of 48 random bytes; anything else is rejected before hashing.
-TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{64}$")
+from server.sync.tokens import NAME_RE, generate_token, hash_token, well_formed
 
 
 def create_staff(session: Session, name: str, role: StaffRole) -> tuple[StaffUser, str]:
@@ -42,7 +37,7 @@ def create_staff(session: Session, name: str, role: StaffRole) -> tuple[StaffUse
 def find_active_staff(session: Session, token: str) -> StaffUser | None:
     """The account for a bearer token, or None. Lookup is by the token's SHA-256, so the
     comparison never touches the secret itself (no timing side channel on the token)."""
-    if not TOKEN_RE.match(token):
+    if not well_formed(token):
         return None
     user = session.scalar(select(StaffUser).where(StaffUser.token_hash == hash_token(token)))
     if user is None or not user.active:

@@ -8,7 +8,8 @@ import stat
 from click.testing import CliRunner
 
 from server.cli import main
-from server.sync.collectors import CollectSettings, decode_qr_payload, hash_token
+from server.sync.collectors import CollectSettings, decode_qr_payload
+from server.sync.tokens import hash_token
 from tests.support.collect import CollectClient
 
 
