@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Integer, and_, bindparam, case, delete, or_, select, union_all
+from sqlalchemy import Integer, and_, bindparam, case, delete, insert, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from server.db.models import (
@@ -125,17 +125,46 @@ def set_fields(
 ) -> list[str]:
     """Set attributes that differ, recording each change in case_changes. Returns the fields."""
     changed = []
+    rows: list[dict[str, Any]] = []
     for name, value in values.items():
         old = getattr(obj, name)
         if old == value:
             continue
         setattr(obj, name, value)
-        record_change(session, entity_type, obj.id, name, old, value, version_id=version_id,
-                      actor=actor)
+        rows.append(_change_row(entity_type, obj.id, name, old, value, version_id=version_id,
+                                actor=actor))
         changed.append(name)
     if changed and hasattr(obj, "updated_at"):
         obj.updated_at = utcnow()
+    if rows:
+        # One multi-row INSERT (no RETURNING: nothing needs the ids) instead of one INSERT per
+        # field at the next flush. It autoflushes what is pending first, so the ids keep the
+        # order of the changes; render_nulls keeps all rows in one statement.
+        session.execute(insert(CaseChange).execution_options(render_nulls=True), rows)
     return changed
+
+
+def _change_row(
+    entity_type: EntityType,
+    entity_id: uuid.UUID,
+    field: str,
+    old: Any,
+    new: Any,
+    *,
+    version_id: int | None,
+    actor: str,
+) -> dict[str, Any]:
+    return {
+        "entity_type": entity_type,
+        "entity_id": entity_id,
+        "field": field,
+        "old_value": _text(old),
+        "new_value": _text(new),
+        "submission_version_id": version_id,
+        "merge_event_id": None,
+        "actor": actor,
+        "at": utcnow(),
+    }
 
 
 def ordered_pair(a: uuid.UUID, b: uuid.UUID) -> tuple[uuid.UUID, uuid.UUID]:
@@ -204,8 +233,13 @@ def replace_linkage_keys(
                 LinkageKey.key.in_(gone),
             )
         )
-    for key in sorted(wanted - have):
-        session.add(LinkageKey(entity_type=entity_type, entity_id=entity_id, key=key))
+    new = sorted(wanted - have)
+    if new:
+        # One multi-row INSERT without RETURNING (nothing reads the ids).
+        session.execute(
+            insert(LinkageKey),
+            [{"entity_type": entity_type, "entity_id": entity_id, "key": key} for key in new],
+        )
 
 
 _NO_YEAR_LO, _NO_YEAR_HI = -(10**6), 10**6

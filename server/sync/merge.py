@@ -419,7 +419,8 @@ def _sync_aliases(ctx: _Ctx, member: Member) -> None:
                           first_seen=ctx.event_date, last_seen=ctx.event_date,
                           source_submission_id=sub_id))
     s.flush()
-    s.refresh(member, ["aliases", "phones"])
+    # Reloaded on first use (the linkage keys read them): one query each, no refresh of the row.
+    s.expire(member, ["aliases", "phones"])
 
 
 def _auto_link(ctx: _Ctx, member: Member, offline_entity_id: uuid.UUID | None) -> None:
@@ -690,14 +691,14 @@ def _apply_entity_update(
         )
         conflict = ConflictKind.HARD if overlapping else ConflictKind.SOFT
     new_version = current + 1
-    s.add(WorkplaceVersion(
+    applied = WorkplaceVersion(
         workplace_id=wp.id, version=new_version, base_version=base, trunk_version=trunk,
         branch_id=branch, properties=props, event_date=ctx.event_date,
         submission_id=ctx.submission.id, submission_version_id=ctx.vid, created_at=utcnow(),
-    ))
-    s.flush()
-    rows = list(s.scalars(select(WorkplaceVersion).where(WorkplaceVersion.workplace_id == wp.id)))
-    state = _state_from_versions(rows)
+    )
+    s.add(applied)
+    # The versions read above plus this one (no flush + re-read: set_fields flushes it).
+    state = _state_from_versions([*rows, applied])
     cases.set_fields(s, wp, EntityType.WORKPLACE, {
         "last_visit_date": _date(state.get("last_visit_date")),
         "last_access": state.get("last_access"),
