@@ -63,6 +63,7 @@ from server.db.models import (
 )
 from server.sync import alerts as rules
 from server.sync import cases, match
+from server.sync.parse import safe_parser
 
 XF = "http://www.w3.org/2002/xforms"
 
@@ -113,16 +114,10 @@ def _truthy(value: str | None) -> bool:
     return (value or "").strip().lower() in {"1", "true"}
 
 
-def _parser() -> etree.XMLParser:
-    return etree.XMLParser(
-        resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False
-    )
-
-
 @lru_cache(maxsize=64)
 def _repeat_names(form_xml: bytes) -> frozenset[str]:
     try:
-        root = etree.fromstring(form_xml, parser=_parser())
+        root = etree.fromstring(form_xml, parser=safe_parser())
     except etree.XMLSyntaxError:
         return _KNOWN_REPEATS
     names = {
@@ -138,7 +133,7 @@ def read_answers(
     """Submission XML -> (flat answers, entity metadata). Groups are flattened (field names are
     unique in an XLSForm); repeats become lists of flat dicts; ``meta`` is skipped except the
     instance ids, kept as ``instanceID`` and ``deprecatedID``."""
-    root = etree.fromstring(xml, parser=_parser())
+    root = etree.fromstring(xml, parser=safe_parser())
     if root.getroottree().docinfo.doctype:
         raise MergeError("xml_doctype")
     entity: EntityMeta | None = None
