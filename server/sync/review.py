@@ -152,6 +152,30 @@ def _pair_and_ids(
 
 
 # --- members ----------------------------------------------------------------------------------
+def _start_merge(
+    session: Session,
+    entity_type: EntityType,
+    survivor: Member | Workplace,
+    loser: Member | Workplace,
+    pair: CandidatePair | None,
+    staff_actor: str,
+) -> tuple[MergeEvent, dict[str, Any]]:
+    """The merge event and the snapshot of both records (and the pair) that unmerge restores."""
+    event = MergeEvent(
+        id=uuid.uuid4(), entity_type=entity_type, survivor_id=survivor.id,
+        loser_id=loser.id, pair_id=pair.id if pair else None, kind="staff_merge",
+        actor=staff_actor, created_at=utcnow(),
+    )
+    session.add(event)
+    session.flush()
+    snapshot: dict[str, Any] = {
+        "survivor": row_snapshot(survivor),
+        "loser": row_snapshot(loser),
+        "pair": row_snapshot(pair) if pair else None,
+    }
+    return event, snapshot
+
+
 def merge_members(
     session: Session,
     target: uuid.UUID | tuple[uuid.UUID, uuid.UUID],
@@ -166,18 +190,7 @@ def merge_members(
     if first.id == second.id or first.merged_into_member_id or second.merged_into_member_id:
         raise MergeNotAllowed()
     survivor, loser = (first, second) if explicit else _survivor_first(first, second)
-    event = MergeEvent(
-        id=uuid.uuid4(), entity_type=EntityType.MEMBER, survivor_id=survivor.id,
-        loser_id=loser.id, pair_id=pair.id if pair else None, kind="staff_merge",
-        actor=staff_actor, created_at=utcnow(),
-    )
-    session.add(event)
-    session.flush()
-    snapshot: dict[str, Any] = {
-        "survivor": row_snapshot(survivor),
-        "loser": row_snapshot(loser),
-        "pair": row_snapshot(pair) if pair else None,
-    }
+    event, snapshot = _start_merge(session, EntityType.MEMBER, survivor, loser, pair, staff_actor)
     # Names, nicknames and phones of the loser become aliases on the survivor.
     names = [
         (AliasKind.NAME_KM, " ".join(x for x in (loser.family_name_km, loser.given_name_km) if x)),
@@ -339,18 +352,7 @@ def merge_workplaces(
             return (1 if w.status == WorkplaceStatus.UNVERIFIED else 0, w.created_at, str(w.id))
 
         survivor, loser = (first, second) if key(first) <= key(second) else (second, first)
-    event = MergeEvent(
-        id=uuid.uuid4(), entity_type=EntityType.WORKPLACE, survivor_id=survivor.id,
-        loser_id=loser.id, pair_id=pair.id if pair else None, kind="staff_merge",
-        actor=staff_actor, created_at=utcnow(),
-    )
-    session.add(event)
-    session.flush()
-    snapshot: dict[str, Any] = {
-        "survivor": row_snapshot(survivor),
-        "loser": row_snapshot(loser),
-        "pair": row_snapshot(pair) if pair else None,
-    }
+    event, snapshot = _start_merge(session, EntityType.WORKPLACE, survivor, loser, pair, staff_actor)
     for n in loser.names:
         session.add(WorkplaceName(workplace_id=survivor.id, name_km=n.name_km,
                                   name_latin=n.name_latin, is_alias=True, valid_from=n.valid_from,
