@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import and_, bindparam, insert, select
 from sqlalchemy.orm import Session, defer, selectinload
@@ -188,23 +189,24 @@ def _keep_rejected(
         )
 
 
-def _new_version(
+def _version_values(
     parsed: ParsedSubmission, xml: bytes, form_id: int, form_version_id: int, collector_id: int
-) -> SubmissionVersion:
-    return SubmissionVersion(
-        form_id=form_id,
-        form_version_id=form_version_id,
-        instance_id=parsed.instance_id,
-        deprecated_id=parsed.deprecated_id,
-        is_current=True,
-        xml=xml,
-        xml_sha256=parsed.xml_sha256,
-        c14n_sha256=parsed.c14n_sha256,
-        encrypted=parsed.encrypted,
-        submitted_by_id=collector_id,
-        collector_code=parsed.collector_code,
-        device_id=parsed.device_id,
-    )
+) -> dict[str, Any]:
+    """The columns of a submission version, for the ORM (edits) and Core (first POST) alike."""
+    return {
+        "form_id": form_id,
+        "form_version_id": form_version_id,
+        "instance_id": parsed.instance_id,
+        "deprecated_id": parsed.deprecated_id,
+        "is_current": True,
+        "xml": xml,
+        "xml_sha256": parsed.xml_sha256,
+        "c14n_sha256": parsed.c14n_sha256,
+        "encrypted": parsed.encrypted,
+        "submitted_by_id": collector_id,
+        "collector_code": parsed.collector_code,
+        "device_id": parsed.device_id,
+    }
 
 
 def ingest_submission(
@@ -247,7 +249,7 @@ def ingest_submission(
         return _insert_new(session, parsed, xml, form.id, form_version_id, collector_id, state,
                            files, referenced)
     # EDIT: a new version of the same logical submission; the old one stays, not current
-    version = _new_version(parsed, xml, form.id, form_version_id, collector_id)
+    version = SubmissionVersion(**_version_values(parsed, xml, form.id, form_version_id, collector_id))
     assert deprecated is not None
     submission = session.get(Submission, deprecated.submission_id)
     assert submission is not None
@@ -306,18 +308,7 @@ def _insert_new(
         _INSERT_VERSION,
         {
             "submission_id": submission_id,
-            "form_id": form_id,
-            "form_version_id": form_version_id,
-            "instance_id": parsed.instance_id,
-            "deprecated_id": parsed.deprecated_id,
-            "is_current": True,
-            "xml": xml,
-            "xml_sha256": parsed.xml_sha256,
-            "c14n_sha256": parsed.c14n_sha256,
-            "encrypted": parsed.encrypted,
-            "submitted_by_id": collector_id,
-            "collector_code": parsed.collector_code,
-            "device_id": parsed.device_id,
+            **_version_values(parsed, xml, form_id, form_version_id, collector_id),
         },
     ).scalar_one()
     moves: list[FileMove] = []
