@@ -19,7 +19,6 @@ from sqlalchemy import (
     JSON,
     Boolean,
     Date,
-    Enum,
     Float,
     ForeignKey,
     Index,
@@ -31,11 +30,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from server.db.models.base import Base, UTCDateTime, new_uuid, utcnow
-
-
-def _enum(cls: type[enum.Enum], length: int = 32) -> Enum:
-    return Enum(cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e])
+from server.db.models.base import Base, UTCDateTime, new_uuid, str_enum, utcnow
 
 
 # --- enumerations -----------------------------------------------------------------------------
@@ -186,7 +181,7 @@ class Member(Base):
     savings_group: Mapped[str | None] = mapped_column(String(64), nullable=True)
     pe_code: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)
     joined_date: Mapped[date | None] = mapped_column(Date, nullable=True)
-    status: Mapped[MemberStatus] = mapped_column(_enum(MemberStatus), default=MemberStatus.ACTIVE)
+    status: Mapped[MemberStatus] = mapped_column(str_enum(MemberStatus), default=MemberStatus.ACTIVE)
     consent_record: Mapped[bool] = mapped_column(Boolean, default=False)
     consent_referral: Mapped[bool] = mapped_column(Boolean, default=False)
     consent_date: Mapped[date | None] = mapped_column(Date, nullable=True)
@@ -217,7 +212,7 @@ class MemberAlias(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     member_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("members.id"), index=True)
-    kind: Mapped[AliasKind] = mapped_column(_enum(AliasKind, 16))
+    kind: Mapped[AliasKind] = mapped_column(str_enum(AliasKind, 16))
     value: Mapped[str] = mapped_column(String(200))  # S
     from_member_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("members.id"), nullable=True
@@ -283,12 +278,12 @@ class Workplace(Base):
     latitude: Mapped[float | None] = mapped_column(Float, nullable=True)
     longitude: Mapped[float | None] = mapped_column(Float, nullable=True)
     status: Mapped[WorkplaceStatus] = mapped_column(
-        _enum(WorkplaceStatus), default=WorkplaceStatus.OPEN
+        str_enum(WorkplaceStatus), default=WorkplaceStatus.OPEN
     )
     last_visit_date: Mapped[date | None] = mapped_column(Date, nullable=True)
     last_access: Mapped[str | None] = mapped_column(String(32), nullable=True)
     workers_est: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    risk_level: Mapped[RiskLevel | None] = mapped_column(_enum(RiskLevel, 8), nullable=True)  # S
+    risk_level: Mapped[RiskLevel | None] = mapped_column(str_enum(RiskLevel, 8), nullable=True)  # S
     version: Mapped[int] = mapped_column(Integer, default=1)
     has_conflict: Mapped[bool] = mapped_column(Boolean, default=False)
     merged_into_workplace_id: Mapped[uuid.UUID | None] = mapped_column(
@@ -371,12 +366,12 @@ class EntityConflict(Base):
     __tablename__ = "entity_conflicts"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    entity_type: Mapped[EntityType] = mapped_column(_enum(EntityType, 16))
+    entity_type: Mapped[EntityType] = mapped_column(str_enum(EntityType, 16))
     entity_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
     base_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
     server_version: Mapped[int] = mapped_column(Integer)
     applied_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    kind: Mapped[ConflictKind] = mapped_column(_enum(ConflictKind, 8))
+    kind: Mapped[ConflictKind] = mapped_column(str_enum(ConflictKind, 8))
     properties: Mapped[list[str]] = mapped_column(JSON, default=list)  # overlapping names
     branch_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     submission_id: Mapped[uuid.UUID | None] = mapped_column(
@@ -417,7 +412,7 @@ class MonitoringVisit(Base):
     n_leaflets: Mapped[int | None] = mapped_column(Integer, nullable=True)
     hotline_called: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
     pe_safety: Mapped[str | None] = mapped_column(String(16), nullable=True)
-    risk_level: Mapped[RiskLevel | None] = mapped_column(_enum(RiskLevel, 8), nullable=True)
+    risk_level: Mapped[RiskLevel | None] = mapped_column(str_enum(RiskLevel, 8), nullable=True)
     triggers: Mapped[list[str]] = mapped_column(JSON, default=list)
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # other answers, no text
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -449,7 +444,7 @@ class VillageReport(Base):
     commune_code: Mapped[str | None] = mapped_column(String(6), nullable=True)
     period_ym: Mapped[str] = mapped_column(String(7), index=True)
     accepted_period_ym: Mapped[str | None] = mapped_column(String(7), nullable=True)
-    status: Mapped[VillageReportStatus] = mapped_column(_enum(VillageReportStatus))
+    status: Mapped[VillageReportStatus] = mapped_column(str_enum(VillageReportStatus))
     correction_of_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("village_reports.id"), nullable=True
     )
@@ -481,13 +476,13 @@ class Referral(Base):
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_uuid)
     case_code: Mapped[str] = mapped_column(String(16), unique=True)
-    category: Mapped[ReferralCategory] = mapped_column(_enum(ReferralCategory), index=True)
+    category: Mapped[ReferralCategory] = mapped_column(str_enum(ReferralCategory), index=True)
     triggers: Mapped[list[str]] = mapped_column(JSON, default=list)  # S
-    source: Mapped[ReferralSourceKind] = mapped_column(_enum(ReferralSourceKind))
+    source: Mapped[ReferralSourceKind] = mapped_column(str_enum(ReferralSourceKind))
     status: Mapped[ReferralStatus] = mapped_column(
-        _enum(ReferralStatus), default=ReferralStatus.NEW, index=True
+        str_enum(ReferralStatus), default=ReferralStatus.NEW, index=True
     )
-    priority: Mapped[Priority] = mapped_column(_enum(Priority, 8), default=Priority.NORMAL)
+    priority: Mapped[Priority] = mapped_column(str_enum(Priority, 8), default=Priority.NORMAL)
     restricted: Mapped[bool] = mapped_column(Boolean, default=False)
     workplace_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("workplaces.id"), nullable=True, index=True
@@ -548,7 +543,7 @@ class CaseChange(Base):
     __table_args__ = (Index("ix_case_changes_entity", "entity_type", "entity_id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    entity_type: Mapped[EntityType] = mapped_column(_enum(EntityType, 16))
+    entity_type: Mapped[EntityType] = mapped_column(str_enum(EntityType, 16))
     entity_id: Mapped[uuid.UUID] = mapped_column(Uuid)
     field: Mapped[str] = mapped_column(String(64))
     old_value: Mapped[str | None] = mapped_column(Text, nullable=True)  # S
@@ -570,7 +565,7 @@ class LinkageKey(Base):
     __table_args__ = (UniqueConstraint("entity_type", "entity_id", "key"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    entity_type: Mapped[EntityType] = mapped_column(_enum(EntityType, 16))
+    entity_type: Mapped[EntityType] = mapped_column(str_enum(EntityType, 16))
     entity_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
     key: Mapped[str] = mapped_column(String(255), index=True)  # S (derived from names/phones)
 
@@ -582,14 +577,14 @@ class CandidatePair(Base):
     __table_args__ = (UniqueConstraint("entity_type", "a_id", "b_id"),)
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_uuid)
-    entity_type: Mapped[EntityType] = mapped_column(_enum(EntityType, 16))
+    entity_type: Mapped[EntityType] = mapped_column(str_enum(EntityType, 16))
     a_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
     b_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
     score: Mapped[float] = mapped_column(Float)
     band: Mapped[str] = mapped_column(String(32))
     evidence: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     status: Mapped[PairStatus] = mapped_column(
-        _enum(PairStatus, 16), default=PairStatus.PENDING, index=True
+        str_enum(PairStatus, 16), default=PairStatus.PENDING, index=True
     )
     source_submission_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("submissions.id"), nullable=True
@@ -614,7 +609,7 @@ class MergeEvent(Base):
     __tablename__ = "merge_events"
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_uuid)
-    entity_type: Mapped[EntityType] = mapped_column(_enum(EntityType, 16))
+    entity_type: Mapped[EntityType] = mapped_column(str_enum(EntityType, 16))
     survivor_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
     loser_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True, index=True)
     pair_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)

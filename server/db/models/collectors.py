@@ -5,10 +5,10 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Enum, Integer, String
+from sqlalchemy import Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from server.db.models.base import Base, UTCDateTime, utcnow
+from server.db.models.base import Base, UTCDateTime, str_enum, utcnow
 
 
 class CollectorRole(enum.StrEnum):
@@ -23,7 +23,7 @@ class Collector(Base):
     # An account label (e.g. "PE07" or "Village 18020101"); not a person's full name.
     name: Mapped[str] = mapped_column(String(100), unique=True)
     role: Mapped[CollectorRole] = mapped_column(
-        Enum(CollectorRole, native_enum=False, length=32, values_callable=lambda e: [m.value for m in e])
+        str_enum(CollectorRole, 32)
     )
     # SHA-256 of the URL token: tokens are 48 random bytes, so a fast hash is enough.
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)

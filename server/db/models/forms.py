@@ -5,10 +5,10 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, Integer, LargeBinary, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Integer, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from server.db.models.base import Base, UTCDateTime, utcnow
+from server.db.models.base import Base, UTCDateTime, str_enum, utcnow
 
 
 class FormState(enum.StrEnum):
@@ -30,7 +30,7 @@ class Form(Base):
     xml_form_id: Mapped[str] = mapped_column(String(100), unique=True)
     title: Mapped[str] = mapped_column(String(255))
     state: Mapped[FormState] = mapped_column(
-        Enum(FormState, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e]),
+        str_enum(FormState, 16),
         default=FormState.OPEN,
     )
     # Space-separated collector roles that see this form in their form list.
@@ -89,7 +89,7 @@ class FormMedia(Base):
     )
     filename: Mapped[str] = mapped_column(String(255))
     kind: Mapped[MediaKind] = mapped_column(
-        Enum(MediaKind, native_enum=False, length=32, values_callable=lambda e: [m.value for m in e])
+        str_enum(MediaKind, 32)
     )
     # Static media only; generated lists are built per request.
     blob_sha256: Mapped[str | None] = mapped_column(ForeignKey("blobs.sha256"), nullable=True)

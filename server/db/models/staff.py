@@ -5,10 +5,10 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, Integer, String
+from sqlalchemy import ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from server.db.models.base import Base, UTCDateTime, utcnow
+from server.db.models.base import Base, UTCDateTime, str_enum, utcnow
 
 
 class StaffRole(enum.StrEnum):
@@ -27,7 +27,7 @@ class StaffUser(Base):
     # An account label chosen by the admin; shown in the audit log.
     name: Mapped[str] = mapped_column(String(100), unique=True)
     role: Mapped[StaffRole] = mapped_column(
-        Enum(StaffRole, native_enum=False, length=32, values_callable=lambda e: [m.value for m in e])
+        str_enum(StaffRole, 32)
     )
     # SHA-256 of the bearer token (48 random bytes): a fast hash is enough, lookup is by hash.
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)

@@ -8,7 +8,6 @@ from datetime import datetime
 
 from sqlalchemy import (
     Boolean,
-    Enum,
     ForeignKey,
     Integer,
     LargeBinary,
@@ -19,11 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from server.db.models.base import Base, UTCDateTime, new_uuid, utcnow
-
-
-def _enum(cls: type[enum.Enum], length: int = 32) -> Enum:
-    return Enum(cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e])
+from server.db.models.base import Base, UTCDateTime, new_uuid, str_enum, utcnow
 
 
 class SubmissionState(enum.StrEnum):
@@ -51,9 +46,9 @@ class Submission(Base):
     form_id: Mapped[int] = mapped_column(ForeignKey("forms.id"), index=True)
     root_instance_id: Mapped[str] = mapped_column(String(255))
     state: Mapped[SubmissionState] = mapped_column(
-        _enum(SubmissionState), default=SubmissionState.RECEIVED, index=True
+        str_enum(SubmissionState), default=SubmissionState.RECEIVED, index=True
     )
-    review_state: Mapped[ReviewState] = mapped_column(_enum(ReviewState), default=ReviewState.RECEIVED)
+    review_state: Mapped[ReviewState] = mapped_column(str_enum(ReviewState), default=ReviewState.RECEIVED)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     # Merge bookkeeping: which version was last merged, when, and why it failed.
