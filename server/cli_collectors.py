@@ -11,15 +11,15 @@ import click
 import segno
 
 from server import errors
-from server.cli import Context, pass_ctx
-from server.db.models import CollectorRole
-from server.sync.collectors import (
+from server.accounts.collectors import (
     CollectSettings,
     create_collector,
     list_collectors,
     revoke_collector,
     server_url,
 )
+from server.cli import Context, pass_ctx
+from server.db.models import CollectorRole
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8000"
 

@@ -27,7 +27,7 @@ def staff() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print {name, role, token} as JSON.")
 def staff_add(name: str, role: str, as_json: bool) -> None:
     """Create a staff account and print its bearer token (shown only once)."""
-    from server.sync.staff import create_staff
+    from server.accounts.staff import create_staff
 
     ctx = _ctx()
     try:
@@ -47,7 +47,7 @@ def staff_add(name: str, role: str, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True)
 def staff_list(as_json: bool) -> None:
     """List staff accounts (never their tokens)."""
-    from server.sync.staff import list_staff
+    from server.accounts.staff import list_staff
 
     ctx = _ctx()
     with ctx.db.transaction() as session:  # type: ignore[attr-defined]
@@ -72,7 +72,7 @@ def staff_list(as_json: bool) -> None:
 @click.argument("name")
 def staff_revoke(name: str) -> None:
     """Revoke a staff account: its token stops working at once."""
-    from server.sync.staff import revoke_staff
+    from server.accounts.staff import revoke_staff
 
     ctx = _ctx()
     try:

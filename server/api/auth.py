@@ -18,9 +18,9 @@ from flask import Response, current_app, g, request
 from sqlalchemy.orm import Session
 
 from server import errors
+from server.accounts import access
+from server.accounts.staff import find_active_staff
 from server.db.models import StaffRole, StaffUser
-from server.sync import access
-from server.sync.staff import find_active_staff
 
 log = logging.getLogger(__name__)
 
@@ -130,7 +130,7 @@ def pii_access() -> access.PiiAccess:
 def audit(action: str, object_type: str, object_ids: Any, note: str | None = None) -> None:
     """Write audit entries for the current staff member, in the request's transaction. The
     reason is the decision's note, else the X-Sahakum-Reason header."""
-    from server.sync.staff import audit as write_audit
+    from server.accounts.staff import audit as write_audit
 
     write_audit(
         db_session(),

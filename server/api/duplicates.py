@@ -13,10 +13,12 @@ from flask import request
 from flask.views import MethodView
 
 from server import errors
+from server.accounts import access
 from server.api import auth, schemas
 from server.api.rest import PAGE, page_of, staff_blueprint
+from server.casework import queries
 from server.db.models.cases import CandidatePair, EntityType, PairStatus
-from server.sync import access, queries, review
+from server.sync import review
 
 blp = staff_blueprint("duplicates", __name__, "Probable duplicate members and workplaces for staff review.")
 

@@ -1,7 +1,7 @@
 """GET /api/v1/members[/<id>] and POST /api/v1/members/<id>/unmerge.
 
 Names, nicknames, phones, date of birth and origin are in the response only when
-``sync.access.pii_access`` grants them, and each such read is audited in the same transaction.
+``accounts.access.pii_access`` grants them, and each such read is audited in the same transaction.
 """
 
 from __future__ import annotations
@@ -11,11 +11,13 @@ from typing import Any
 from flask.views import MethodView
 
 from server import errors
+from server.accounts import access
 from server.api import auth, schemas
 from server.api.rest import PAGE, page_of, staff_blueprint
 from server.api.submissions import submission_dicts
+from server.casework import queries
 from server.db.models.cases import EntityType, Member
-from server.sync import access, queries, review
+from server.sync import review
 
 blp = staff_blueprint("members", __name__, "Network members (personal data only for case roles).")
 

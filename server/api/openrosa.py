@@ -33,9 +33,9 @@ from werkzeug.formparser import parse_form_data
 from werkzeug.http import http_date
 
 from server import errors
+from server.accounts.collectors import find_active_collector
 from server.config import Settings
 from server.db.models import Collector, Form, FormMedia, FormState, FormVersion, MediaKind
-from server.sync.collectors import find_active_collector
 from server.sync.dedup import Outcome
 from server.sync.ingest import (
     TMP_DIR,

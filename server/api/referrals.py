@@ -9,9 +9,10 @@ from typing import Any
 from flask.views import MethodView
 
 from server import errors
+from server.accounts import access
 from server.api import auth, schemas
 from server.api.rest import PAGE, page_of, staff_blueprint
-from server.sync import access, queries
+from server.casework import queries
 
 blp = staff_blueprint("referrals", __name__, "Referrals (cases), filtered by role.")
 

@@ -149,8 +149,8 @@ def init_staff_api(app: Flask) -> StaffApi:
 
 
 def page_of(pagination_parameters: Any) -> Any:
-    """flask-smorest's page/page_size as an offset/limit for server.sync.queries."""
-    from server.sync.queries import Page
+    """flask-smorest's page/page_size as an offset/limit for server.casework.queries."""
+    from server.casework.queries import Page
 
     return Page(offset=pagination_parameters.first_item, limit=pagination_parameters.page_size)
 

@@ -1,7 +1,7 @@
 """Marshmallow schemas of the staff API. Response fields are dump_only.
 
 Personal data lives only in the ``*PiiSchema`` variants; views pick the variant from
-``server.sync.access`` (and audit the read), so a schema without PII can never leak it.
+``server.accounts.access`` (and audit the read), so a schema without PII can never leak it.
 """
 
 from __future__ import annotations

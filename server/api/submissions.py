@@ -8,10 +8,11 @@ from typing import Any
 from flask.views import MethodView
 
 from server import errors
+from server.accounts import access
 from server.api import auth, schemas
 from server.api.rest import PAGE, page_of, staff_blueprint
+from server.casework import queries
 from server.db.models import Submission
-from server.sync import access, queries
 
 blp = staff_blueprint("submissions", __name__, "Raw submissions from ODK Collect and their merge state.")
 

@@ -8,10 +8,12 @@ from typing import Any
 from flask.views import MethodView
 
 from server import errors
+from server.accounts import access
 from server.api import auth, schemas
 from server.api.rest import PAGE, page_of, staff_blueprint
+from server.casework import queries
 from server.db.models.cases import EntityType
-from server.sync import access, queries, review
+from server.sync import review
 
 blp = staff_blueprint("workplaces", __name__, "Workplaces (bars, karaoke, massage, ...) and their history.")
 

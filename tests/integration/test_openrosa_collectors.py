@@ -7,9 +7,9 @@ import stat
 
 from click.testing import CliRunner
 
+from server.accounts.collectors import CollectSettings, decode_qr_payload
+from server.accounts.tokens import hash_token
 from server.cli import main
-from server.sync.collectors import CollectSettings, decode_qr_payload
-from server.sync.tokens import hash_token
 from tests.support.collect import CollectClient
 
 

@@ -114,7 +114,7 @@ def test_unknown_token__403_never_401(published_forms, client, token):
 
 
 def test_revoked_token__403(published_forms, pe, db, accounts):
-    from server.sync.collectors import revoke_collector
+    from server.accounts.collectors import revoke_collector
 
     with db.transaction() as s:
         revoke_collector(s, accounts["peer_educator"].name)

@@ -8,10 +8,10 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
+from server.accounts.staff import revoke_staff
 from server.cli import main
 from server.db.models import StaffUser
 from server.db.session import Database
-from server.sync.staff import revoke_staff
 from tests.support.staff_api import StaffClient, staff  # noqa: F401
 
 
@@ -151,7 +151,7 @@ def test_server_bug__json_500_and_no_personal_data_in_the_log(
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    from server.sync import queries
+    from server.casework import queries
 
     def boom(*_args: object, **_kwargs: object) -> None:
         raise ValueError("Chan Sokha +85512000451")  # what a driver error could quote

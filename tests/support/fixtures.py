@@ -9,8 +9,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from server.accounts.collectors import create_collector
 from server.db.session import Database
-from server.sync.collectors import create_collector
 from tests.support.collect import CollectClient
 
 BASE = "http://localhost"

@@ -12,6 +12,7 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
+from server.accounts.staff import create_staff
 from server.db.models import (
     Collector,
     CollectorRole,
@@ -23,7 +24,6 @@ from server.db.models import (
     SubmissionVersion,
 )
 from server.db.session import Database
-from server.sync.staff import create_staff
 
 
 @dataclass(frozen=True)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from server.accounts import access
+from server.accounts.access import PiiAccess
 from server.db.models import StaffRole
-from server.sync import access
-from server.sync.access import PiiAccess
 
 CASE, CHILD, ME, ADMIN = StaffRole.CASE, StaffRole.CHILD_PROTECTION, StaffRole.ME, StaffRole.ADMIN
 

@@ -13,8 +13,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from server import errors
+from server.accounts.tokens import NAME_RE, generate_token, hash_token, well_formed
 from server.db.models import AuditEntry, StaffRole, StaffUser, utcnow
-from server.sync.tokens import NAME_RE, generate_token, hash_token, well_formed
 
 
 def create_staff(session: Session, name: str, role: StaffRole) -> tuple[StaffUser, str]:

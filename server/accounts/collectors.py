@@ -18,8 +18,8 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from server import errors
+from server.accounts.tokens import NAME_RE, generate_token, hash_token, well_formed
 from server.db.models import Collector, CollectorRole, utcnow
-from server.sync.tokens import NAME_RE, generate_token, hash_token, well_formed
 
 PROJECT_NAME = "Sahakum"
 

@@ -1,7 +1,7 @@
-"""Read queries behind the staff API and pages. No Flask; role filters come from sync.access.
+"""Read queries behind the staff API and pages. No Flask; role filters come from accounts.access.
 
 Functions return ORM rows (or small dataclasses); what of them a role may see is decided by the
-caller with ``server.sync.access`` and enforced by the schema it dumps with.
+caller with ``server.accounts.access`` and enforced by the schema it dumps with.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
+from server.accounts import access
 from server.db.models import Form, StaffRole, Submission, SubmissionVersion
 from server.db.models.cases import (
     CandidatePair,
@@ -29,7 +30,6 @@ from server.db.models.cases import (
     VillageReport,
     Workplace,
 )
-from server.sync import access
 
 T = TypeVar("T")
 

@@ -1,0 +1,1 @@
+"""Accounts: phone collectors and staff, their tokens, and the access rules of who may see what."""
