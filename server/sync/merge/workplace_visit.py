@@ -73,6 +73,9 @@ def _typed_workplace(ctx: MergeContext) -> TypedWorkplace | None:
 def _update_entity(ctx: MergeContext, wp: Workplace) -> None:
     """Apply the visit's entity properties unless this version of it already did."""
     props = _visit_properties(ctx)
+    if not ctx.remerge:
+        apply_entity_update(ctx, wp, props, ctx.entity)
+        return
     applied = ctx.session.scalars(
         select(WorkplaceVersion.properties).where(
             WorkplaceVersion.workplace_id == wp.id,
@@ -144,7 +147,9 @@ def _visit_values(ctx: MergeContext, wp: Workplace | None) -> dict[str, Any]:
 def merge_visit(ctx: MergeContext) -> None:
     s = ctx.session
     sub = ctx.submission
-    visit = s.scalar(select(MonitoringVisit).where(MonitoringVisit.submission_id == sub.id))
+    visit = s.scalar(
+        select(MonitoringVisit).where(MonitoringVisit.submission_id == sub.id)
+    ) if ctx.remerge else None
     wp = _visit_workplace(ctx, visit)
     if wp is not None and ctx.s("workplace_in_list") != "no":
         _update_entity(ctx, wp)
