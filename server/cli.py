@@ -54,12 +54,12 @@ def _default_workers() -> int:
 
 
 def serve_app(
-    settings: Settings, *, merge_after_reply: bool = True, sweep_interval: float | None = 30.0
+    settings: Settings, *, merge_after_reply: bool = False, sweep_interval: float | None = 30.0
 ) -> Any:
-    """The WSGI app `serve` runs. Without merge-after-reply, submissions are only stored and
-    a separate `sahakum sync run --loop` merges them (merge CPU off the request processes).
-    With it, each process also sweeps now and then for what its hooks missed (a failed merge,
-    a process killed between the 201 and the merge)."""
+    """The WSGI app `serve` runs. By default it only stores submissions and answers: merger
+    processes (MergerPool, or `sahakum sync run --loop` elsewhere) merge them. The old mode,
+    `merge_after_reply`, merges in the web process after each 201 and sweeps now and then for
+    what its hooks missed (a failed merge, a process killed between the 201 and the merge)."""
     from server import create_app
     from server.sync.worker import Sweeper, merge_hook
 
@@ -73,6 +73,11 @@ def serve_app(
     return app
 
 
+def _default_mergers(settings: Settings) -> int:
+    # SQLite has one writer: a second merger would only wait for the first.
+    return 1 if settings.is_sqlite else 2
+
+
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
@@ -81,22 +86,32 @@ def serve_app(
 )
 @click.option("--threads", default=4, show_default=True, type=int, help="Threads per process.")
 @click.option(
+    "--mergers",
+    default=None,
+    type=click.IntRange(min=0),
+    help="Merger processes to start and keep running beside the web processes. 0: none (run "
+    "`sahakum sync run --loop` elsewhere).  [default: 2 on PostgreSQL, 1 on SQLite]",
+)
+@click.option(
     "--merge-after-reply/--no-merge-after-reply",
-    default=True,
+    default=False,
     show_default=True,
-    help="Merge each new submission in the web process right after the 201 (the default). "
-    "--no-merge-after-reply only stores submissions: run `sahakum sync run --loop` beside "
-    "the server, or they stay unmerged (state received) until `sahakum sync retry`.",
+    help="Also merge each new submission in the web process right after its 201 (the old "
+    "mode: intake then shares the CPU with merging).",
 )
 @pass_ctx
 def serve(
-    ctx: Context, host: str, port: int, workers: int | None, threads: int, merge_after_reply: bool
+    ctx: Context, host: str, port: int, workers: int | None, threads: int, mergers: int | None,
+    merge_after_reply: bool,
 ) -> None:
-    """Run Sahakum under gunicorn (the production WSGI server)."""
+    """Run Sahakum under gunicorn (the production WSGI server) and its merger processes."""
     from gunicorn.app.base import BaseApplication
+
+    from server.sync.merger import MergerPool, merger_command
 
     settings = ctx.settings
     workers = workers or _default_workers()
+    mergers = _default_mergers(settings) if mergers is None else mergers
 
     class _App(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:
@@ -118,9 +133,19 @@ def serve(
         def load(self) -> Any:
             return serve_app(settings, merge_after_reply=merge_after_reply)
 
-    mode = "merging after each reply" if merge_after_reply else "NOT merging: run `sahakum sync run --loop`"
+    if mergers:
+        mode = f"{mergers} merger process{'es' if mergers > 1 else ''}"
+    elif merge_after_reply:
+        mode = "merging after each reply"
+    else:
+        mode = "NOT merging: run `sahakum sync run --loop` beside it"
     click.echo(f"Sahakum listening on http://{host}:{port} ({workers} x {threads} threads, {mode})")
-    _App().run()
+    pool = MergerPool(mergers, merger_command(os.getpid())).start() if mergers else None
+    try:
+        _App().run()
+    finally:
+        if pool is not None:
+            pool.stop()
 
 
 # --- db -------------------------------------------------------------------------------------
