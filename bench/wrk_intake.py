@@ -37,7 +37,6 @@ from bench.openrosa_ingest import HEADERS, SAHAKUM, drop_pg, free_port, fresh_pg
 from tests.support.instances import build_instance  # noqa: E402
 
 LUA = ROOT / "bench" / "lua" / "submit.lua"
-BOUNDARY = "sahakumbench7f3a9c"
 MARK = b"uuid:SPLIT-HERE"
 
 
@@ -66,20 +65,21 @@ def visit_answers() -> dict[str, str]:
 
 
 def write_body(xml: bytes, submit_path: str, fresh: bool, run_tag: str) -> None:
+    """The Lua side assembles each body as Collect's OkHttp does: a new random boundary per
+    request (so a server cannot cache per-boundary work), the XML part, the closing boundary."""
     head = (
-        f"--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"xml_submission_file\"; "
-        f"filename=\"Workplace visit_2026-11-10.xml\"\r\nContent-Type: text/xml\r\n\r\n"
-    ).encode()
-    tail = f"\r\n--{BOUNDARY}--\r\n".encode()
+        b"\r\nContent-Disposition: form-data; name=\"xml_submission_file\"; "
+        b"filename=\"Workplace visit_2026-11-10.xml\"\r\nContent-Type: text/xml\r\n\r\n"
+    )
     prefix, suffix = xml.split(MARK)
     lines = [
-        f"BOUNDARY = {json.dumps(BOUNDARY)}",
         f"SUBMIT_PATH = {json.dumps(submit_path)}",
         f"RUN_TAG = {json.dumps(run_tag)}",
         f"FRESH = {'true' if fresh else 'false'}",
         # Lua long brackets take the bytes as they are (UTF-8 Khmer included).
-        f"BODY_PREFIX = [==[{(head + prefix).decode()}]==]",
-        f"BODY_SUFFIX = [==[{(suffix + tail).decode()}]==]",
+        f"PART_HEAD = [==[{head.decode()}]==]",
+        f"XML_PREFIX = [==[{prefix.decode()}]==]",
+        f"XML_SUFFIX = [==[{suffix.decode()}]==]",
     ]
     (LUA.parent / "body.lua").write_text("\n".join(lines) + "\n")
 

@@ -1,7 +1,8 @@
 -- wrk script: POST a filled workplace_visit the way Collect does (multipart, XML part named
--- xml_submission_file). The harness (bench/wrk_intake.py) writes body.lua beside this file with
--- BODY_PREFIX / BODY_SUFFIX (the XML split at its instanceID), BOUNDARY, SUBMIT_PATH, RUN_TAG and
--- FRESH (true: a new instanceID every request; false: the same bytes every time = resends).
+-- xml_submission_file, a new random boundary per request like OkHttp). The harness
+-- (bench/wrk_intake.py) writes body.lua beside this file: PART_HEAD, XML_PREFIX / XML_SUFFIX
+-- (the XML split at its instanceID), SUBMIT_PATH, RUN_TAG and FRESH (true: a new instanceID
+-- every request; false: the same instance every time = identical resends).
 local here = debug.getinfo(1, "S").source:sub(2):match("(.*/)") or "./"
 dofile(here .. "body.lua")
 
@@ -15,20 +16,30 @@ end
 function init(args)
   counter = 0
   bad = 0
-  headers = {
-    ["Content-Type"] = "multipart/form-data; boundary=" .. BOUNDARY,
-    ["X-OpenRosa-Version"] = "1.0",
-  }
-  fixed = BODY_PREFIX .. "uuid:" .. RUN_TAG .. "-resend" .. BODY_SUFFIX
+  math.randomseed(os.time() * 1000 + tid)
+end
+
+local function body(instance_id)
+  local boundary = string.format("%08x-%04x-%04x-%012x", math.random(0, 0x7fffffff),
+    math.random(0, 0xffff), math.random(0, 0xffff), math.random(0, 0x7fffffff))
+  return "multipart/form-data; boundary=" .. boundary,
+    "--" .. boundary .. PART_HEAD .. XML_PREFIX .. instance_id .. XML_SUFFIX
+      .. "\r\n--" .. boundary .. "--\r\n"
 end
 
 function request()
-  if not FRESH then
-    return wrk.format("POST", SUBMIT_PATH, headers, fixed)
-  end
   counter = counter + 1
-  local id = string.format("uuid:%s-%04x-4000-8000-%012x", RUN_TAG, tid, counter)
-  return wrk.format("POST", SUBMIT_PATH, headers, BODY_PREFIX .. id .. BODY_SUFFIX)
+  local id
+  if FRESH then
+    id = string.format("uuid:%s-%04x-4000-8000-%012x", RUN_TAG, tid, counter)
+  else
+    id = "uuid:" .. RUN_TAG .. "-resend"
+  end
+  local content_type, payload = body(id)
+  return wrk.format("POST", SUBMIT_PATH, {
+    ["Content-Type"] = content_type,
+    ["X-OpenRosa-Version"] = "1.0",
+  }, payload)
 end
 
 function response(status, headers, body)
