@@ -64,6 +64,13 @@ def visit_answers() -> dict[str, str]:
     }
 
 
+def lua_bytes(data: bytes) -> str:
+    """A Lua string literal of exactly these bytes (long brackets would turn CRLF into LF)."""
+    return '"' + "".join(
+        chr(b) if 32 <= b < 127 and b not in (34, 92) else f"\\{b:03d}" for b in data
+    ) + '"'
+
+
 def write_body(xml: bytes, submit_path: str, fresh: bool, run_tag: str) -> None:
     """The Lua side assembles each body as Collect's OkHttp does: a new random boundary per
     request (so a server cannot cache per-boundary work), the XML part, the closing boundary."""
@@ -76,10 +83,9 @@ def write_body(xml: bytes, submit_path: str, fresh: bool, run_tag: str) -> None:
         f"SUBMIT_PATH = {json.dumps(submit_path)}",
         f"RUN_TAG = {json.dumps(run_tag)}",
         f"FRESH = {'true' if fresh else 'false'}",
-        # Lua long brackets take the bytes as they are (UTF-8 Khmer included).
-        f"PART_HEAD = [==[{head.decode()}]==]",
-        f"XML_PREFIX = [==[{prefix.decode()}]==]",
-        f"XML_SUFFIX = [==[{suffix.decode()}]==]",
+        f"PART_HEAD = {lua_bytes(head)}",
+        f"XML_PREFIX = {lua_bytes(prefix)}",
+        f"XML_SUFFIX = {lua_bytes(suffix)}",
     ]
     (LUA.parent / "body.lua").write_text("\n".join(lines) + "\n")
 
@@ -163,6 +169,7 @@ def main() -> None:
     procs: list[subprocess.Popen[bytes]] = []
     results: dict[tuple[str, int], list[dict[str, float]]] = {}
     fresh_201 = 0
+    stored = 0
     try:
         url = setup_sahakum(env, port)
         serve = [SAHAKUM, "serve", "--port", str(port), "--workers", str(args.workers),

@@ -61,11 +61,15 @@ def serve_app(
     `merge_after_reply`, merges in the web process after each 201 and sweeps now and then for
     what its hooks missed (a failed merge, a process killed between the 201 and the merge)."""
     from server import create_app
+    from server.sync.merger import Notifier
     from server.sync.worker import Sweeper, merge_hook
 
     app = create_app(settings)
     if not merge_after_reply:
-        app.extensions["sahakum_after_submission"].remove(merge_hook)
+        hooks = app.extensions["sahakum_after_submission"]
+        hooks.remove(merge_hook)
+        if not settings.is_sqlite:  # SQLite mergers poll; PostgreSQL ones are woken
+            hooks.append(Notifier(settings.database_url))
     elif sweep_interval:
         app.extensions["sahakum_sweeper"] = Sweeper(
             app.extensions["sahakum_db"], interval=sweep_interval

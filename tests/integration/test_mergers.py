@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 
 from server.db.models import Member, Submission, SubmissionState
 from server.db.session import Database
-from server.sync.merger import MergerPool, run_merger
+from server.sync.merger import MergerPool, Notifier, run_merger
 from tests.integration.test_merge_intake import intake
 from tests.support.submissions import add_submission
 
@@ -74,18 +74,21 @@ def test_run_merger__merges_what_is_stored_while_it_runs_then_stops(db: Database
 
 
 @pytest.mark.postgres_only
-def test_run_merger__woken_by_the_commit_not_by_polling(db: Database) -> None:
-    """With a 30 s poll, only the NOTIFY sent at commit can make the merge this quick."""
+def test_run_merger__woken_by_the_app_after_its_commit_not_by_polling(db: Database) -> None:
+    """With a 30 s poll, only the NOTIFY sent after the commit can make the merge this quick."""
+    notifier = Notifier(db.url)
     stop = threading.Event()
     thread = threading.Thread(target=run_merger, args=(db, stop), kwargs={"poll": 30.0})
     thread.start()
     try:
-        time.sleep(0.5)  # the merger has looked once and is now waiting
+        time.sleep(1.0)  # the merger has looked once and is now waiting
         ids = _add_intakes(db, 1)
+        notifier.poke()
         assert _wait_merged(db, ids, timeout=10) < 5.0
+        assert notifier.sent >= 1
     finally:
         stop.set()
-        _add_intakes(db, 1, start=1)  # wakes it so that it sees `stop`
+        notifier.poke()  # wakes it so that it sees `stop`
         thread.join(10)
     assert not thread.is_alive()
 

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from server.cli import serve_app
 from server.config import Settings
+from server.sync.merger import Notifier
 from server.sync.worker import merge_hook
 
 
 def test_serve_app__default__stores_only_no_merge_in_the_web_process(settings: Settings) -> None:
     app = serve_app(settings)
-    assert merge_hook not in app.extensions["sahakum_after_submission"]
+    hooks = app.extensions["sahakum_after_submission"]
+    assert merge_hook not in hooks
     assert "sahakum_sweeper" not in app.extensions
+    # PostgreSQL mergers are woken after each commit; SQLite ones poll.
+    assert [type(h) for h in hooks] == ([] if settings.is_sqlite else [Notifier])
     app.extensions["sahakum_db"].dispose()
 
 

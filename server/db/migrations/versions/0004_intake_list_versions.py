@@ -1,4 +1,4 @@
-"""intake: wake mergers on commit (PostgreSQL NOTIFY) and entity-list versions kept by triggers
+"""intake: entity-list versions kept by triggers
 
 Revision ID: 0004_intake
 Revises: 0003
@@ -17,21 +17,6 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 LIST_TABLES = ("members", "workplaces", "workplace_names")
-
-# NOTIFY is transactional: listeners hear it when the submission is committed, not before.
-# Row-level, so an INSERT ... ON CONFLICT DO NOTHING that stored nothing (a resend) wakes no one.
-PG_NOTIFY = """
-CREATE FUNCTION sahakum_notify_merge() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    PERFORM pg_notify('sahakum_merge', '');
-    RETURN NULL;
-END $$;
-CREATE TRIGGER submissions_notify_insert AFTER INSERT ON submissions
-    FOR EACH ROW WHEN (NEW.state = 'received') EXECUTE FUNCTION sahakum_notify_merge();
-CREATE TRIGGER submissions_notify_received AFTER UPDATE OF state ON submissions
-    FOR EACH ROW WHEN (NEW.state = 'received' AND OLD.state IS DISTINCT FROM NEW.state)
-    EXECUTE FUNCTION sahakum_notify_merge();
-"""
 
 # Deferred to COMMIT, once per transaction: the counter row is locked only while committing,
 # so concurrent merges do not queue behind each other for the whole of their transactions.
@@ -56,7 +41,6 @@ def upgrade() -> None:
     )
     op.execute("INSERT INTO list_versions (name, version) VALUES ('cases', 0)")
     if op.get_bind().dialect.name == "postgresql":
-        op.execute(PG_NOTIFY)
         op.execute(PG_BUMP)
         for table in LIST_TABLES:
             op.execute(
@@ -79,10 +63,7 @@ def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         for table in LIST_TABLES:
             op.execute(f"DROP TRIGGER IF EXISTS {table}_bump_lists ON {table}")
-        op.execute("DROP TRIGGER IF EXISTS submissions_notify_insert ON submissions")
-        op.execute("DROP TRIGGER IF EXISTS submissions_notify_received ON submissions")
         op.execute("DROP FUNCTION IF EXISTS sahakum_bump_lists()")
-        op.execute("DROP FUNCTION IF EXISTS sahakum_notify_merge()")
     else:
         for table in LIST_TABLES:
             for event in ("insert", "update", "delete"):
