@@ -7,7 +7,7 @@ import json
 import click
 
 from server import errors
-from server.db.models import StaffRole
+from server.db.enums import StaffRole
 
 
 def _ctx() -> object:

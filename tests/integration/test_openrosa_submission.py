@@ -267,13 +267,13 @@ def test_hook_failure_does_not_fail_the_submission(published_forms, app, pe, db,
 
 
 def test_server_bug__500_openrosa_message_without_payload_in_log(published_forms, pe, monkeypatch, caplog):
-    import server.api.openrosa as openrosa_module
+    from server.sync import intake
 
     def boom(*_a, **_k):
         raise RuntimeError("personal data in message")
 
     xml = fill(pe, "workplace_visit")
-    monkeypatch.setattr(openrosa_module, "ingest_submission", boom)
+    monkeypatch.setattr(intake, "insert_new", boom)
     response = pe.submit(xml)[0]
     assert_openrosa(response, 500)
     assert "personal data" not in caplog.text and pe.server_url.rsplit("/", 1)[-1] not in caplog.text
