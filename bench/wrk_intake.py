@@ -191,7 +191,7 @@ def main() -> None:
         submit_path = url.split(f":{port}", 1)[1] + "/submission"
         before = count_submissions(env)
         # The resend target exists before the resend phase (its first POST is a new one).
-        write_body(xml, submit_path, fresh=False, run_tag="fixed")
+        write_body(xml, submit_path, fresh=False, run_tag="0000f1ed")
         wrk(f"http://127.0.0.1:{port}", 1, 1)
         fresh_201 -= 1  # that first POST is counted below as a stored submission
         for rep in range(args.repeats):
@@ -203,7 +203,7 @@ def main() -> None:
                 run = wrk(f"http://127.0.0.1:{port}", concurrency, args.duration)
                 fresh_201 += run["requests"] - run["not_201"]
                 results.setdefault(("new", concurrency), []).append(run)
-                write_body(xml, submit_path, fresh=False, run_tag="fixed")
+                write_body(xml, submit_path, fresh=False, run_tag="0000f1ed")
                 results.setdefault(("resend", concurrency), []).append(
                     wrk(f"http://127.0.0.1:{port}", concurrency, args.duration))
                 print(f"repeat {rep + 1} c={concurrency}: " + ", ".join(

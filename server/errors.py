@@ -76,6 +76,10 @@ SubmissionNoFormId = _error(
     "submission.no_form_id", 400, "The submission does not name its form (missing id attribute)."
 )
 SubmissionNoInstanceId = _error("submission.no_instance_id", 400, "The submission has no meta/instanceID.")
+SubmissionBadInstanceId = _error(
+    "submission.bad_instance_id", 400,
+    "The submission's meta/instanceID must be 'uuid:' followed by a UUID, as ODK forms write it.",
+)
 SubmissionConflict = _error(
     "submission.conflict",
     409,

@@ -33,7 +33,7 @@ function request()
   if FRESH then
     id = string.format("uuid:%s-%04x-4000-8000-%012x", RUN_TAG, tid, counter)
   else
-    id = "uuid:" .. RUN_TAG .. "-resend"
+    id = string.format("uuid:%s-0000-4000-8000-000000000000", RUN_TAG)
   end
   local content_type, payload = body(id)
   return wrk.format("POST", SUBMIT_PATH, {
