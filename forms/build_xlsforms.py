@@ -40,10 +40,10 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 
 try:
-    from server.xforms.gazetteer import load_gazetteer, write_media_csvs
+    from server.xforms.gazetteer import choice_label, load_gazetteer, write_media_csvs
 except ModuleNotFoundError:  # run as a script from a checkout without `pip install -e .`
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    from server.xforms.gazetteer import load_gazetteer, write_media_csvs
+    from server.xforms.gazetteer import choice_label, load_gazetteer, write_media_csvs
 
 FORMS_DIR = Path(__file__).resolve().parent
 MEDIA_DIR = FORMS_DIR / "media"
@@ -206,17 +206,17 @@ META = [Row("start", "start"), Row("end", "end"), Row("deviceid", "deviceid")]
 
 
 def new_workplace_place(prefix: str, relevant: str) -> list[Row]:
-    """Where a workplace not in the list is: commune (correction 11: communes.csv has a
-    `province` column; the programme works in province 18), village and a landmark. The
-    commune puts it on the lists of that commune's phones; village and landmark match it."""
+    """Where a workplace not in the list is: commune, village and a landmark. The commune puts
+    it on the lists of that commune's phones; village and landmark match it. The lists are the
+    account's area (item 1: the server cuts them to the provinces of her communes)."""
     return [
-        Row("select_one_from_file communes.csv", f"{prefix}_commune", ("ឃុំ/សង្កាត់", "Commune"),
-            required=True, relevant=relevant, choice_filter="province='18'",
+        Row("select_one_from_file area_communes.csv", f"{prefix}_commune",
+            ("ឃុំ/សង្កាត់", "Commune"), required=True, relevant=relevant,
             appearance="autocomplete"),
-        Row("select_one_from_file villages.csv", f"{prefix}_village", ("ភូមិ", "Village"),
+        Row("select_one_from_file area_villages.csv", f"{prefix}_village", ("ភូមិ", "Village"),
             hint=("បើមិនដឹងភូមិ រំលងសំណួរនេះ", "if you do not know the village, skip it"),
             relevant=relevant, appearance="autocomplete",
-            choice_filter=f"commune=${{{prefix}_commune}} and not(starts-with(name,'unk-'))"),
+            choice_filter=f"commune=${{{prefix}_commune}}"),
         text(f"{prefix}_landmark", ("តើវានៅជិតអ្វី? (ផ្សារ វត្ត សាលា ផ្លូវ)",
                                     "What is it near? (market, pagoda, school, road)"),
              hint=HINT_NO_NAMES, required=True, relevant=relevant),
@@ -851,12 +851,12 @@ VILLAGE_DATA_SURVEY = [
         required=True, appearance="month-year", constraint=". <= today()",
         constraint_message=("ជ្រើសខែនេះ ឬខែមុនៗ", "choose this month or an earlier month")),
     calc("period_ym", "format-date(${period}, '%Y-%m')"),
-    # Correction 16: collectors.csv carries each collector's communes (space-separated).
-    Row("select_one_from_file communes.csv", "commune", ("ឃុំ/សង្កាត់", "Commune"),
-        required=True,
-        choice_filter="selected(instance('collectors')/root/item[name=${collector}]/communes, name)"),
-    Row("select_one_from_file villages.csv", "village", ("ភូមិ", "Village"), required=True,
-        choice_filter="commune=${commune} and not(starts-with(name,'unk-'))"),
+    # Correction 16 and item 1: the server serves each account its own communes and their
+    # villages (a few KB, no national list on a village phone).
+    Row("select_one_from_file area_communes.csv", "commune", ("ឃុំ/សង្កាត់", "Commune"),
+        required=True),
+    Row("select_one_from_file area_villages.csv", "village", ("ភូមិ", "Village"), required=True,
+        choice_filter="commune=${commune}"),
     Row("integer", "n_households",
         ("ចំនួនគ្រួសារក្នុងភូមិ (តាមសៀវភៅភូមិ)", "Households in the village (from the village book)"),
         constraint=between(0, 5000), constraint_message=msg_number("០", "៥០០០", "0", "5000")),
@@ -1104,6 +1104,15 @@ def write_placeholder_csvs(media_dir: Path) -> None:
             [DEMO_SAVINGS_GROUP, "ក្រុមសន្សំសាកល្បង / Demo savings group"],
         ],
     }
+    # The demo account's area (server.sync.area_lists builds the real ones per account).
+    demo_area = [c for c in gaz.communes if c.district_code == "1801"]
+    tables["area_communes.csv"] = [["name", "label", "district", "province"]] + [
+        [c.code, choice_label(c.name_km, c.name_en), c.district_code, c.province_code]
+        for c in demo_area]
+    area_codes = {c.code for c in demo_area}
+    tables["area_villages.csv"] = [["name", "label", "commune"]] + [
+        [v.code, choice_label(v.name_km, v.name_en), v.commune_code]
+        for v in gaz.villages if v.commune_code in area_codes]
     media_dir.mkdir(parents=True, exist_ok=True)
     for filename, rows in tables.items():
         with (media_dir / filename).open("w", encoding="utf-8", newline="") as fh:

@@ -103,6 +103,14 @@ ServerFault = _error(
 )
 
 # --- Collector accounts (CLI) ---------------------------------------------------------------
+CollectorAreaMissing = _error(
+    "collector.area_missing", 400,
+    "A collector account needs its area: give --communes with the 6-digit commune codes.",
+)
+CollectorCommuneUnknown = _error(
+    "collector.commune_unknown", 400,
+    "Unknown commune code: use the 6-digit codes of forms/media/communes.csv.",
+)
 CollectorNameInvalid = _error(
     "collector.name_invalid",
     400,

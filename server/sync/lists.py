@@ -38,6 +38,7 @@ from server.db.models import (
     WorkplaceName,
     WorkplaceStatus,
 )
+from server.sync import area_lists
 from server.sync.cases import as_uuid
 
 COLLECTORS_HEADER: tuple[str, ...] = ("name", "label", "communes")
@@ -187,6 +188,8 @@ def media_hash(session: Session, collector: Collector, media: FormMedia) -> str:
             str(collector.id), collector.name, collector.communes,
         ))
         return hashlib.md5(key.encode("utf-8"), usedforsecurity=False).hexdigest()
+    if media.filename in area_lists.AREA_LISTS:
+        return area_lists.area_hash(collector, media.filename)
     # The collectors list is one row: hash its bytes.
     return hashlib.md5(media_bytes(session, collector, media), usedforsecurity=False).hexdigest()
 
@@ -251,6 +254,8 @@ BUILDERS: dict[str, Callable[[Session, Collector], bytes]] = {
     "collectors.csv": collectors_csv,
     "members.csv": members_csv,
     "workplaces.csv": workplaces_csv,
+    area_lists.AREA_COMMUNES: lambda _s, collector: area_lists.area_communes_csv(collector),
+    area_lists.AREA_VILLAGES: lambda _s, collector: area_lists.area_villages_csv(collector),
 }
 
 

@@ -342,7 +342,7 @@ def test_new_workplace__intake_and_visit_ask_commune_village_and_landmark():
         rows = {r["name"]: r for r in survey(form_id)}
         commune, village, landmark = (rows[f"{prefix}_{k}"] for k in ("commune", "village",
                                                                        "landmark"))
-        assert commune["type"] == "select_one_from_file communes.csv"
+        assert commune["type"] == "select_one_from_file area_communes.csv"
         assert commune["required"] == "yes" and landmark["required"] == "yes"
         assert village["choice_filter"].startswith(f"commune=${{{prefix}_commune}}")
         for row in (commune, village, landmark):
@@ -628,7 +628,8 @@ def test_generator__regenerates_the_committed_xlsforms(tmp_path):
 
 def test_generator__placeholder_csvs_match_the_committed_ones(tmp_path):
     load_generator().write_placeholder_csvs(tmp_path)
-    for name in ("collectors.csv", "workplaces.csv", "members.csv", "savings_groups.csv"):
+    for name in ("collectors.csv", "workplaces.csv", "members.csv", "savings_groups.csv",
+                 "area_communes.csv", "area_villages.csv"):
         assert (tmp_path / name).read_bytes() == (MEDIA_DIR / name).read_bytes(), name
 
 
