@@ -16,6 +16,7 @@ from server.db.models import (
     MonitoringVisit,
     Referral,
     ReferralSource,
+    ReferralStatus,
     Workplace,
     WorkplaceStatus,
 )
@@ -159,6 +160,21 @@ def test_visit__alert_rules(
         assert r.workplace_id == wp_id and r.source.value == "visit"
         assert r.restricted is (category == "child_protection")
         assert s.get(Workplace, wp_id).risk_level.value == risk
+
+
+def test_visit__risk_stays_red_while_an_urgent_referral_about_the_place_is_open(
+    db: Database, wp_id: uuid.UUID
+) -> None:
+    submit(db, visit(wp_id, locked_in="yes", visit_date="2026-11-01"), entity(wp_id, 1))
+    submit(db, visit(wp_id, visit_date="2026-11-08"), entity(wp_id, 2))  # a calm visit
+    with db.sessionmaker() as s:
+        assert s.get(Workplace, wp_id).risk_level.value == "red"
+    with db.transaction() as s:
+        s.scalar(select(Referral)).status = ReferralStatus.CLOSED
+    submit(db, visit(wp_id, visit_date="2026-11-15"), entity(wp_id, 3))
+    with db.sessionmaker() as s:
+        # Closed by staff: the latest visit decides again.
+        assert s.get(Workplace, wp_id).risk_level.value == "green"
 
 
 def test_visit__one_other_indicator__amber_no_referral(db: Database, wp_id: uuid.UUID) -> None:

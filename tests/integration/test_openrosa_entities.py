@@ -47,10 +47,10 @@ def test_manifest__entity_lists_are_typed_with_integrity_url(pe: CollectClient) 
             .findtext(f"{MANIFEST}integrityUrl", "")
             .endswith(f"/datasets/{name.removesuffix('.csv')}/integrity")
         )
-    # Static gazetteer files and the collectors list are plain media.
-    assert media["villages.csv"].get("type") is None
+    # The account's area lists and the collectors list are plain media.
+    assert media["area_villages.csv"].get("type") is None
     assert media["collectors.csv"].get("type") is None
-    assert media["villages.csv"].find(f"{MANIFEST}integrityUrl") is None
+    assert media["area_villages.csv"].find(f"{MANIFEST}integrityUrl") is None
 
 
 def test_workplace_list__reflects_the_server_after_a_visit(db: Database, pe: CollectClient) -> None:

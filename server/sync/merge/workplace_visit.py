@@ -12,6 +12,10 @@ from sqlalchemy.orm import Session
 from server.db.models import (
     EntityType,
     MonitoringVisit,
+    Priority,
+    Referral,
+    ReferralCategory,
+    ReferralStatus,
     RiskLevel,
     VisitMember,
     Workplace,
@@ -165,9 +169,9 @@ def merge_visit(ctx: MergeContext) -> None:
     cases.set_fields(s, visit, EntityType.VISIT, values, version_id=ctx.vid)
     ctx.outcome.visit_id = visit.id
     _sync_visit_members(ctx, visit, new=not ctx.remerge)
+    sync_referrals(ctx, rules.visit_alerts(ctx.answers), About(workplace_id=wp.id if wp else None))
     if wp is not None:
         _refresh_workplace_risk(s, wp, ctx.vid)
-    sync_referrals(ctx, rules.visit_alerts(ctx.answers), About(workplace_id=wp.id if wp else None))
 
 
 def _sync_visit_members(ctx: MergeContext, visit: MonitoringVisit, *, new: bool) -> None:
@@ -190,12 +194,23 @@ def _sync_visit_members(ctx: MergeContext, visit: MonitoringVisit, *, new: bool)
 
 
 def _refresh_workplace_risk(session: Session, wp: Workplace, version_id: int) -> None:
-    """Workplace risk = the risk of its latest visit (by visit date). Server-only, never on
-    the device (domain.md 2.2)."""
+    """Workplace risk = the risk of its latest visit (by visit date), but never below red while
+    an urgent referral about the people there is open (issue 9 item 8: a calm visit does not
+    close a case). Server-only, never on the device (domain.md 2.2)."""
     risk = session.scalars(
         select(MonitoringVisit.risk_level).where(MonitoringVisit.workplace_id == wp.id)
         .order_by(MonitoringVisit.visit_date.desc(), MonitoringVisit.created_at.desc()).limit(1)
     ).first()
+    if risk is not None and risk != RiskLevel.RED and session.scalar(
+        select(Referral.id).where(
+            Referral.workplace_id == wp.id,
+            Referral.priority == Priority.URGENT,
+            Referral.status != ReferralStatus.CLOSED,
+            # A threat to the peer educator is an alert about her safety, not the workers'.
+            Referral.category != ReferralCategory.PE_SECURITY,
+        ).limit(1)
+    ) is not None:
+        risk = RiskLevel.RED
     if risk is not None:
         cases.set_fields(session, wp, EntityType.WORKPLACE, {"risk_level": risk},
                          version_id=version_id)
