@@ -177,6 +177,23 @@ def test_visit__risk_stays_red_while_an_urgent_referral_about_the_place_is_open(
         assert s.get(Workplace, wp_id).risk_level.value == "green"
 
 
+def test_visit__update_of_a_workplace_outside_the_collectors_communes_is_kept_not_applied(
+    db: Database,
+) -> None:
+    with db.transaction() as s:
+        far = cases.create_workplace(s, name_latin="Far Away KTV", village_code="18020101",
+                                     actor="test").id
+    submit(db, visit(far, n_workers_est="40"), entity(far, 1))  # PE07 works in 180101, 180102
+    with db.sessionmaker() as s:
+        wp = s.get(Workplace, far)
+        assert wp.version == 1 and wp.workers_est is None and wp.has_conflict is True
+        (c,) = s.scalars(select(EntityConflict)).all()
+        assert c.kind is ConflictKind.OUT_OF_AREA and c.applied_version is None
+        assert "workers_est" in c.properties
+        # The visit itself is kept and linked: only the entity update is held back.
+        assert s.scalar(select(MonitoringVisit)).workplace_id == far
+
+
 def test_visit__one_other_indicator__amber_no_referral(db: Database, wp_id: uuid.UUID) -> None:
     submit(db, visit(wp_id, pay_type="not_paid_yet"), entity(wp_id, 1))
     with db.sessionmaker() as s:
