@@ -139,9 +139,8 @@ class ReviewResultSchema(S):
 
 @_dump_only
 class CommentSchema(S):
-    id = fields.Integer()
-    actor = fields.Function(lambda c: c.actor.name)
-    text = fields.String(attribute="body")
+    actor = fields.String()
+    text = fields.String()
     at = fields.DateTime()
 
 
@@ -205,7 +204,7 @@ class ReferralEventSchema(S):
     to_status = fields.String(allow_none=True)
     note = fields.String(allow_none=True)
     detail = fields.Dict()
-    actor = fields.Function(lambda e: e.actor.name)
+    actor = fields.String()
     at = fields.DateTime()
 
 

@@ -131,7 +131,8 @@ class SubmissionComments(MethodView):
         submission = load_submission(instance_id)
         comment = submission_review.add_comment(auth.db_session(), auth.current_staff(), submission,
                                                 args["text"], request_id=auth.request_id())
-        return cs.CommentSchema().dump(comment), 201
+        body = {"actor": comment.actor.name, "text": comment.body, "at": comment.at}
+        return cs.CommentSchema().dump(body), 201
 
 
 @blp.route("/submissions/<string:instance_id>/feed")
