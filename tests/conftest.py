@@ -76,11 +76,16 @@ def database(database_url: str) -> Iterator[Database]:
     db.dispose()
 
 
+# Reference data the migrations seed (e.g. the referral services list): kept between tests.
+SEEDED_TABLES = frozenset({"referral_services"})
+
+
 def _wipe(db: Database) -> None:
     # DELETE, not TRUNCATE: on PostgreSQL truncating ~30 small tables costs about a second a test.
     with db.engine.begin() as conn:
         for table in reversed(Base.metadata.sorted_tables):
-            conn.execute(table.delete())
+            if table.name not in SEEDED_TABLES:
+                conn.execute(table.delete())
 
 
 @pytest.fixture
