@@ -1,7 +1,7 @@
 """staff web sign-in: password hash, one-time set-up link, lockout, language
 
 Revision ID: 0005_web
-Revises: 0003
+Revises: 0004_casework
 Create Date: 2026-12-02 02:30:00
 """
 from __future__ import annotations
@@ -14,7 +14,7 @@ import server.db.models.base
 
 
 revision: str = '0005_web'
-down_revision: str | Sequence[str] | None = '0003'
+down_revision: str | Sequence[str] | None = '0004_casework'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
