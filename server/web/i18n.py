@@ -13,6 +13,8 @@ from typing import Any
 from flask import Flask, g, request, session
 from flask_babel import Babel, format_date, format_datetime, format_decimal, get_locale
 
+from server.db.models import utcnow
+
 LANGUAGES = ("km", "en")
 DEFAULT_LANGUAGE = "km"
 # Dates are shown in Cambodia's time whatever the server's zone is.
@@ -51,4 +53,6 @@ def init_i18n(app: Flask) -> None:
     app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT_LANGUAGE)
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", TIMEZONE)
     Babel(app, locale_selector=select_language, default_translation_directories="web/translations")
-    app.jinja_env.globals.update(page_language=page_language, fmt_date=fmt_date, fmt_number=fmt_number)
+    app.jinja_env.globals.update(
+        page_language=page_language, fmt_date=fmt_date, fmt_number=fmt_number, now=utcnow
+    )

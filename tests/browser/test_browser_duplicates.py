@@ -13,24 +13,14 @@ from sqlalchemy import select
 from server.db.models import AuditEntry
 from server.db.models.cases import CandidatePair, Member, PairStatus
 from server.db.session import Database
-from server.sync.cases import ordered_pair
 from tests.support.browser import UrlRecorder, assert_accessible, sign_in
-from tests.support.staff_api import make_member
-from tests.support.web import make_staff_account
+from tests.support.web import make_staff_account, seed_member_pair
 
 PERSONAL = ["សុខ", "សុភា", "សុភី", "Sok Sophea", "+85512345678", "+85599887766", "Pov", "Srey"]
 
 
 def seed_pair(db: Database) -> dict[str, uuid.UUID]:
-    with db.transaction() as s:
-        old = make_member(s, "AAAAAA-1")
-        new = make_member(s, "BBBBBB-2", phone="+85599887766", nickname="Srey", given_name_km="សុភី")
-        a, b = ordered_pair(old.id, new.id)
-        pair = CandidatePair(entity_type="member", a_id=a, b_id=b, score=0.91, band="strong",
-                             evidence={"codes": ["khmer_family_name_equal", "dob_equal"]})
-        s.add(pair)
-        s.flush()
-        return {"old": old.id, "new": new.id, "pair": pair.id}
+    return seed_member_pair(db)
 
 
 def test_merge_a_pair_then_undo_it_from_the_member_page(

@@ -13,8 +13,8 @@ from server.db.models import AuditEntry
 from server.db.models.cases import CandidatePair, Member, PairStatus
 from server.db.session import Database
 from server.sync.cases import ordered_pair
-from tests.support.staff_api import make_member, make_workplace
-from tests.support.web import WebClient, make_staff_account, title_of
+from tests.support.staff_api import make_workplace
+from tests.support.web import WebClient, make_staff_account, seed_member_pair, title_of
 
 
 @pytest.fixture
@@ -23,15 +23,7 @@ def web(client: FlaskClient) -> WebClient:
 
 
 def seed_pair(db: Database) -> dict[str, str]:
-    with db.transaction() as s:
-        old = make_member(s, "AAAAAA-1")
-        new = make_member(s, "BBBBBB-2", phone="+85599887766", nickname="Srey", given_name_km="សុភី")
-        a, b = ordered_pair(old.id, new.id)
-        pair = CandidatePair(entity_type="member", a_id=a, b_id=b, score=0.91, band="strong",
-                             evidence={"codes": ["khmer_family_name_equal", "dob_equal"]})
-        s.add(pair)
-        s.flush()
-        return {"old": str(old.id), "new": str(new.id), "pair": str(pair.id)}
+    return {k: str(v) for k, v in seed_member_pair(db).items()}
 
 
 def audit_actions(db: Database) -> list[tuple[str, str]]:

@@ -60,3 +60,23 @@ class WebClient:
 def title_of(html: str) -> str:
     match = re.search(r"<title>(.*?)</title>", html, re.S)
     return match.group(1) if match else ""
+
+
+def seed_member_pair(db: Database) -> dict[str, Any]:
+    """Two member records of (fictional) Sok Sophea / Sok Sophy, pending review as a pair."""
+    import uuid
+
+    from server.db.models.cases import CandidatePair
+    from server.sync.cases import ordered_pair
+    from tests.support.staff_api import make_member
+
+    with db.transaction() as s:
+        old = make_member(s, "AAAAAA-1")
+        new = make_member(s, "BBBBBB-2", phone="+85599887766", nickname="Srey", given_name_km="សុភី")
+        a, b = ordered_pair(old.id, new.id)
+        pair = CandidatePair(entity_type="member", a_id=a, b_id=b, score=0.91, band="strong",
+                             evidence={"codes": ["khmer_family_name_equal", "dob_equal"]})
+        s.add(pair)
+        s.flush()
+        out: dict[str, uuid.UUID] = {"old": old.id, "new": new.id, "pair": pair.id}
+    return out
