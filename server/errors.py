@@ -177,6 +177,10 @@ StaffNameInvalid = _error(
 )
 StaffNameTaken = _error("staff.name_taken", 409, "A staff account with this name already exists.")
 StaffNotFound = _error("staff.not_found", 404, "There is no staff account with this name.")
+PasswordTooShort = _error(
+    "staff.password_too_short", 422, "A password has at least 12 characters."
+)
+PasswordTooLong = _error("staff.password_too_long", 422, "A password has at most 1024 characters.")
 
 
 def log_bug(logger: logging.Logger, what: str, exc: BaseException) -> None:

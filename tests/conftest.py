@@ -43,6 +43,20 @@ def _create_database_url(tmp_root: Path) -> tuple[str, str | None]:
     return url.set(database=name).render_as_string(hide_password=False), name
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _cheap_password_hashes() -> Iterator[None]:
+    """argon2id as in production, with the smallest cost: tests sign in hundreds of times on a
+    shared machine; the production cost (64 MiB, t=3) is tested in tests/unit/test_passwords.py."""
+    from argon2 import PasswordHasher
+
+    from server.accounts import passwords
+
+    production = passwords._hasher
+    passwords._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    yield
+    passwords._hasher = production
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     url, pg_name = _create_database_url(tmp_path_factory.mktemp("db"))
