@@ -76,7 +76,7 @@ def setup(url: str, tmp: Path) -> Any:
         load_villages(s)
         for path in default_form_paths():
             publish_xlsform(s, path, None)
-    _send_all(app, settings)
+    _send_all(app)
     _sign_ins(db)
     with db.transaction() as s:
         set_password(s, s.scalar(select(StaffUser).where(StaffUser.name == "demo-case")), PASSWORD)

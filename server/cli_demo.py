@@ -6,13 +6,19 @@ from __future__ import annotations
 import secrets
 import uuid
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import click
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from server.db.models import Form, StaffRole, StaffUser
 from server.db.models.cases import Workplace, WorkplaceName
+from server.db.session import Database
 from server.demo_data import DemoSubmission
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 DEMO_STAFF = (
     ("demo-admin", StaffRole.ADMIN),
@@ -33,9 +39,9 @@ def demo() -> None:
     """Fictional sample data for trying Sahakum (never for a database in use)."""
 
 
-def _placed(session: object, item: DemoSubmission) -> None:
+def _placed(session: Session, item: DemoSubmission) -> None:
     """Point the submission at its workplace as the phone's list would (id and version)."""
-    wp = session.scalar(  # type: ignore[attr-defined]
+    wp = session.scalar(
         select(Workplace).join(WorkplaceName, WorkplaceName.workplace_id == Workplace.id)
         .where(WorkplaceName.name_latin == item.workplace).limit(1)
     )
@@ -47,7 +53,7 @@ def _placed(session: object, item: DemoSubmission) -> None:
         item.entity = {"id": str(wp.id), "baseVersion": v, "trunkVersion": v, "branchId": ""}
 
 
-def _send_all(app: object, settings: object) -> int:
+def _send_all(app: Flask) -> int:
     """Create the demo collectors and send each submission as Collect would (HEAD-less POST)."""
     import io
 
@@ -55,7 +61,7 @@ def _send_all(app: object, settings: object) -> int:
     from server.demo_data import COLLECTORS, demo_submissions, instance_xml
     from server.sync.worker import process_pending
 
-    db = app.extensions["sahakum_db"]  # type: ignore[attr-defined]
+    db: Database = app.extensions["sahakum_db"]
     with db.transaction() as session:
         tokens = {c.name: create_collector(session, c.name, c.role, c.communes, replace=True)[1]
                   for c in COLLECTORS}
@@ -63,7 +69,7 @@ def _send_all(app: object, settings: object) -> int:
     missing = {"member_intake", "workplace_visit", "village_data"} - set(forms)
     if missing:
         raise click.ClickException(f"publish the forms first (sahakum forms publish): {sorted(missing)}")
-    client = app.test_client()  # type: ignore[attr-defined]
+    client = app.test_client()
     sent = 0
     for item in demo_submissions(datetime.now(UTC).date()):
         if item.workplace:
@@ -82,13 +88,13 @@ def _send_all(app: object, settings: object) -> int:
     return sent
 
 
-def _sign_ins(db: object) -> list[tuple[str, str, str]]:
+def _sign_ins(db: Database) -> list[tuple[str, str, str]]:
     """Demo staff accounts with fresh generated passwords (printed once, stored hashed)."""
     from server.accounts.passwords import set_password
     from server.accounts.staff import create_staff
 
     out = []
-    with db.transaction() as session:  # type: ignore[attr-defined]
+    with db.transaction() as session:
         for name, role in DEMO_STAFF:
             user = session.scalar(select(StaffUser).where(StaffUser.name == name))
             if user is None:
@@ -122,7 +128,7 @@ def demo_load(force: bool, base_url: str | None) -> None:
     if not loaded:
         app = create_app(settings)
         try:
-            sent = _send_all(app, settings)
+            sent = _send_all(app)
         finally:
             app.extensions["sahakum_db"].dispose()
         click.echo(f"demo data loaded: {sent} fictional submissions sent through /v1/.../submission")
