@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import gzip
 import hashlib
+import os
 import random
 import re
 import sys
@@ -220,7 +221,9 @@ def font_bytes() -> int:
 
 def report(kind: str, size: int, times: list[tuple[str, dict[str, float]]],
            weights: list[tuple[str, int, int]]) -> str:
+    load = Path("/proc/loadavg").read_text().split()[:3] if Path("/proc/loadavg").exists() else ["?"]
     lines = [f"## Staff web pages, {kind}, {size:,} seeded submissions", "",
+             f"Machine load average during the run: {' '.join(load)} (CPU cores: {os.cpu_count()})", "",
              "| request | p50 ms | p95 ms | max ms |", "|---|---:|---:|---:|"]
     lines += [f"| {name} | {t['p50']:.1f} | {t['p95']:.1f} | {t['max']:.1f} |" for name, t in times]
     lines += ["", "| screen | HTML+CSS bytes | gzip bytes |", "|---|---:|---:|"]
