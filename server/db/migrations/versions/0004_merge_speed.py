@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0004_merge_speed'
-down_revision: str | Sequence[str] | None = '0003'
+down_revision: str | Sequence[str] | None = '0005_web'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
