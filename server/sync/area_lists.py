@@ -89,3 +89,12 @@ def unknown_communes(codes: Iterable[str]) -> list[str]:
     """The codes that are not communes of the gazetteer."""
     known = {c.code for c in load_gazetteer().communes}
     return [c for c in codes if c not in known]
+
+
+def labels(filename: str, codes: Iterable[str]) -> dict[str, str]:
+    """The labels an area list gives these codes (for staff pages: the list served to the
+    phone depends on the account, the label of a code does not)."""
+    wanted = set(codes)
+    gaz = load_gazetteer()
+    rows = gaz.communes if filename == AREA_COMMUNES else gaz.villages
+    return {r.code: choice_label(r.name_km, r.name_en) for r in rows if r.code in wanted}
