@@ -508,7 +508,7 @@ def test_media__every_file_the_form_references_exists(form_id):
 
 def test_media_csvs__headers_are_plain_xml_names_with_name_and_label():
     files = sorted(MEDIA_DIR.glob("*.csv"))
-    assert len(files) == 8
+    assert len(files) == 10  # 4 gazetteer, 4 placeholders, 2 area lists
     for path in files:
         header = read_csv(path.name)[0]
         assert header[:2] == ["name", "label"], path.name
