@@ -20,7 +20,7 @@ import io
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, NamedTuple
 
-from sqlalchemy import Select, String, cast, false, or_, select
+from sqlalchemy import Select, String, cast, false, or_, select, type_coerce
 from sqlalchemy.orm import Session
 
 from server import errors
@@ -128,8 +128,12 @@ def workplaces_csv(session: Session, collector: Collector) -> bytes:
     stmt = (
         _live_workplaces(collector)
         .with_only_columns(
-            cast(Workplace.id, String) if postgres else Workplace.id,
-            Workplace.workplace_code, Workplace.version, Workplace.last_visit_date,
+            # Text straight from the database: no UUID or date objects built and formatted
+            # again per row (SQLite keeps UUIDs as 32 hex digits, dashed below).
+            cast(Workplace.id, String) if postgres else type_coerce(Workplace.id, String),
+            Workplace.workplace_code, Workplace.version,
+            cast(Workplace.last_visit_date, String) if postgres
+            else type_coerce(Workplace.last_visit_date, String),
             Workplace.last_access, Workplace.workers_est, Workplace.village_code, Workplace.type,
             WorkplaceName.name_km, WorkplaceName.name_latin, WorkplaceName.valid_to,
             WorkplaceName.is_alias,
@@ -165,10 +169,10 @@ def _workplace_rows(rows: Sequence[Sequence[Any]], postgres: bool) -> Iterator[t
         else:
             label = workplace_label([SignName(*r[8:]) for r in rows[i:j]], code)
         yield (
-            wid if postgres else str(wid),
+            wid if postgres else f"{wid[:8]}-{wid[8:12]}-{wid[12:16]}-{wid[16:20]}-{wid[20:]}",
             label,
             version,
-            visited.isoformat() if visited else "",
+            visited or "",
             access or "",
             "" if workers is None else workers,
             village or "",
