@@ -24,7 +24,7 @@ def create_app(settings: Settings | None = None, overrides: Mapping[str, Any] | 
     from server.db.session import Database
 
     settings = settings or load_settings()
-    app = Flask(__name__, instance_path=str(settings.instance_dir.resolve()))
+    app = Flask(__name__, instance_path=str(settings.instance_dir.resolve()), static_folder=None)
     app.config.update(
         SECRET_KEY=settings.secret_key,
         MAX_CONTENT_LENGTH=None,  # the submission endpoint enforces its own advertised limit
@@ -44,6 +44,9 @@ def create_app(settings: Settings | None = None, overrides: Mapping[str, Any] | 
     from server.api import init_api
 
     init_api(app)
+    from server.web import init_web
+
+    init_web(app)
     return app
 
 
