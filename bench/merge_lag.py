@@ -14,9 +14,11 @@ spelling variations, sisters, minors), half workplace_visit (visits to the liste
 workplaces, filled by tests/support/instances.build_instance). All payloads are built before
 the burst.
 
-The default deployment is measured: each submission is merged by the after-reply hook
-(``response.call_on_close`` -> ``worker.merge_hook``) in the gunicorn worker that received it.
-``--sync-loop`` also runs ``sahakum sync run --loop`` beside the server (retries).
+The default deployment is measured: `sahakum serve` stores and answers, and its merger
+processes (``--mergers``, default serve's) merge, woken after each commit. ``--rate R`` sends
+the submissions at a steady R per second instead of as fast as possible (e.g. ``--rate 100
+--n 6000``: a minute of sustained intake). ``--sync-loop`` also runs ``sahakum sync run
+--loop`` beside the server.
 
 Merge lag = ``submissions.merged_at - submission_versions.received_at`` of the current
 version (both stored by the server, same clock). The script waits (bounded) until every
@@ -114,13 +116,22 @@ def payloads(
     return out
 
 
-def burst(url: str, items: list[tuple[str, bytes]], concurrency: int) -> dict[str, Any]:
+def burst(
+    url: str, items: list[tuple[str, bytes]], concurrency: int, rate: float | None = None
+) -> dict[str, Any]:
     local = threading.local()
+    t_start = time.perf_counter()
+    numbered = list(enumerate(items))
 
-    def one(item: tuple[str, bytes]) -> tuple[int, float]:
+    def one(numbered_item: tuple[int, tuple[str, bytes]]) -> tuple[int, float]:
+        i, item = numbered_item
         session = getattr(local, "session", None)
         if session is None:
             session = local.session = requests.Session()
+        if rate:  # a steady rate: the i-th request leaves at i / rate seconds
+            delay = t_start + i / rate - time.perf_counter()
+            if delay > 0:
+                time.sleep(delay)
         start = time.perf_counter()
         r = session.post(
             f"{url}/submission?deviceID=bench",
@@ -133,7 +144,7 @@ def burst(url: str, items: list[tuple[str, bytes]], concurrency: int) -> dict[st
     started = datetime.now(UTC)
     t0 = time.perf_counter()
     with ThreadPoolExecutor(concurrency) as pool:
-        results = list(pool.map(one, items))
+        results = list(pool.map(one, numbered))
     wall = time.perf_counter() - t0
     latencies = [s for _, s in results]
     return {
@@ -225,9 +236,10 @@ def run_database(kind: str, base_url: str | None, args: argparse.Namespace) -> d
                       "--json")  # fmt: skip
         url = json.loads(out)["server_url"]
         server_log = open(tmp / "server.log", "wb")  # noqa: SIM115 (closed with the process)
+        mergers = [] if args.mergers is None else ["--mergers", str(args.mergers)]
         procs.append(subprocess.Popen(
             [SAHAKUM, "serve", "--port", str(port), "--workers", str(args.workers),
-             "--threads", str(args.threads)],
+             "--threads", str(args.threads), *mergers],
             env=env, stdout=server_log, stderr=server_log,
         ))  # fmt: skip
         if args.sync_loop:
@@ -247,7 +259,7 @@ def run_database(kind: str, base_url: str | None, args: argparse.Namespace) -> d
         warm = payloads(url, world, 40, args.intake_share)
         burst(url, warm, args.concurrency)
         wait_for_merges(db_url, len(warm))
-        b = burst(url, items, args.concurrency)
+        b = burst(url, items, args.concurrency, args.rate)
         waited = wait_for_merges(db_url, len(warm) + len(items))
         rows = collect(db_url)
     finally:
@@ -287,10 +299,12 @@ def run_database(kind: str, base_url: str | None, args: argparse.Namespace) -> d
 
 
 def report(results: list[dict[str, Any]], args: argparse.Namespace, command: str) -> str:
-    mode = "hook + `sahakum sync run --loop`" if args.sync_loop else "after-reply hook only (default)"
+    mode = "merger processes" + (" + `sahakum sync run --loop`" if args.sync_loop else "")
+    pace = f"{args.rate:g}/s steady" if args.rate else "a burst"
+    mergers = "" if args.mergers is None else f" --mergers {args.mergers}"
     lines = [
-        f"### Merge lag under an ingest burst (`sahakum serve --workers {args.workers} "
-        f"--threads {args.threads}`, {mode})",
+        f"### Merge lag under {pace} intake (`sahakum serve --workers {args.workers} "
+        f"--threads {args.threads}{mergers}`, {mode}; load {os.getloadavg()[0]:.1f})",
         "",
         f"`{command}`",
         "",
@@ -335,6 +349,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--sync-loop", action="store_true", help="also run `sahakum sync run --loop`")
+    parser.add_argument("--rate", type=float, default=None, help="submissions per second (default: burst)")
+    parser.add_argument("--mergers", type=int, default=None, help="serve --mergers (default: serve's)")
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args(argv)  # fmt: skip
     if not args.pg and not args.sqlite:

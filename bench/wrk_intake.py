@@ -27,6 +27,7 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 import requests
 
@@ -108,6 +109,56 @@ def wrk(url: str, concurrency: int, duration: int) -> dict[str, float]:
     }
 
 
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime + stime
+    return total / TICK
+
+
+def web_pids(master: int) -> list[int]:
+    """The gunicorn master and its workers, not the merger processes serve also started."""
+    try:
+        children = [int(c) for c in Path(f"/proc/{master}/task/{master}/children").read_text().split()]
+    except OSError:
+        children = []
+    web = []
+    for pid in children:
+        try:
+            if b"sync\x00run" not in Path(f"/proc/{pid}/cmdline").read_bytes():
+                web.append(pid)
+        except OSError:
+            continue
+    return [master, *web]
+
+
+def pg_backends(env: dict[str, str]) -> list[int]:
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    from server.config import load_settings
+
+    url = load_settings(env).database_url
+    if url.startswith("sqlite"):
+        return []
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return list(conn.execute(
+                text("SELECT pid FROM pg_stat_activity WHERE datname = :d AND pid <> pg_backend_pid()"),
+                {"d": make_url(url).database},
+            ).scalars())
+    finally:
+        engine.dispose()
+
+
 def wait_up(url: str, path: str = "/submission") -> None:
     for _ in range(300):
         try:
@@ -142,8 +193,23 @@ def setup_sahakum(env: dict[str, str], port: int) -> str:
     return json.loads(out.stdout)["server_url"]
 
 
+def measured(master: int, env: dict[str, str], run: Any) -> dict[str, float]:
+    """A wrk run, plus the CPU the web processes (and PostgreSQL's backends) spent per request:
+    unlike req/s, this barely depends on what else the machine is doing."""
+    web, pg = web_pids(master), (pg_backends(env) if env else [])
+    web0, pg0 = cpu_seconds(web), cpu_seconds(pg)
+    result = run()
+    n = max(1, result["requests"])
+    result["web_cpu_ms"] = (cpu_seconds(web) - web0) * 1000 / n
+    result["pg_cpu_ms"] = (cpu_seconds(pg) - pg0) * 1000 / n
+    return result
+
+
+KEYS = ("per_s", "p50_ms", "p95_ms", "p99_ms", "web_cpu_ms", "pg_cpu_ms")
+
+
 def median_row(runs: list[dict[str, float]]) -> dict[str, float]:
-    return {k: statistics.median(r[k] for r in runs) for k in ("per_s", "p50_ms", "p95_ms", "p99_ms")}
+    return {k: statistics.median(r.get(k, 0.0) for r in runs) for k in KEYS}
 
 
 def main() -> None:
@@ -197,15 +263,18 @@ def main() -> None:
         for rep in range(args.repeats):
             for concurrency in levels:
                 write_body(xml, "/v1/key/bare/submission", fresh=True, run_tag=uuid.uuid4().hex[:8])
-                results.setdefault(("bare", concurrency), []).append(
-                    wrk(f"http://127.0.0.1:{bare_port}", concurrency, args.duration))
+                bare_target = f"http://127.0.0.1:{bare_port}"
+                results.setdefault(("bare", concurrency), []).append(measured(
+                    procs[1].pid, {}, lambda c=concurrency, t=bare_target: wrk(t, c, args.duration)))
                 write_body(xml, submit_path, fresh=True, run_tag=uuid.uuid4().hex[:8])
-                run = wrk(f"http://127.0.0.1:{port}", concurrency, args.duration)
+                run = measured(procs[0].pid, env, lambda c=concurrency: wrk(
+                    f"http://127.0.0.1:{port}", c, args.duration))
                 fresh_201 += run["requests"] - run["not_201"]
                 results.setdefault(("new", concurrency), []).append(run)
                 write_body(xml, submit_path, fresh=False, run_tag="0000f1ed")
-                results.setdefault(("resend", concurrency), []).append(
-                    wrk(f"http://127.0.0.1:{port}", concurrency, args.duration))
+                target = f"http://127.0.0.1:{port}"
+                results.setdefault(("resend", concurrency), []).append(measured(
+                    procs[0].pid, env, lambda c=concurrency, t=target: wrk(t, c, args.duration)))
                 print(f"repeat {rep + 1} c={concurrency}: " + ", ".join(
                     f"{name} {results[(name, concurrency)][-1]['per_s']:.0f}/s"
                     for name in ("bare", "new", "resend")), flush=True)
@@ -225,8 +294,9 @@ def main() -> None:
         f"{'' if args.mergers is None else f' --mergers {args.mergers}'}`, "
         f"median of {args.repeats} x {args.duration} s, load before: {os.getloadavg()[0]:.2f}",
         "",
-        "| test | concurrency | req/s | vs bare | p50 ms | p95 ms | p99 ms |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        "| test | concurrency | req/s | vs bare | p50 ms | p95 ms | p99 ms | web CPU ms/req "
+        "| PostgreSQL CPU ms/req |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for name in ("bare", "new", "resend"):
         for concurrency in levels:
@@ -234,7 +304,8 @@ def main() -> None:
             ratio = row["per_s"] / median_row(results[("bare", concurrency)])["per_s"]
             lines.append(
                 f"| {name} | {concurrency} | {row['per_s']:.0f} | {ratio:.2f} | {row['p50_ms']:.1f} "
-                f"| {row['p95_ms']:.1f} | {row['p99_ms']:.1f} |"
+                f"| {row['p95_ms']:.1f} | {row['p99_ms']:.1f} | {row['web_cpu_ms']:.2f} "
+                f"| {row['pg_cpu_ms']:.2f} |"
             )
     lines += ["", f"non-201 or socket errors: {bad}; new submissions answered 201: {fresh_201}, "
               f"stored: {stored}", ""]

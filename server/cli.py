@@ -6,7 +6,7 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import click
 
@@ -48,7 +48,41 @@ class Context:
 pass_ctx = click.make_pass_decorator(Context, ensure=True)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _LazyGroup(click.Group):
+    """Command groups whose modules load heavy libraries at import (the demo loads the models
+    and the web app) are imported only when one of their commands runs; `--help` lists them
+    from the short help kept here."""
+
+    lazy: ClassVar[dict[str, tuple[str, str, str]]] = {
+        "demo": ("server.cli_demo", "demo", "Fictional sample data for trying Sahakum (never for a..."),
+    }
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), *self.lazy])
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.lazy:
+            import importlib
+
+            module, attr, _ = self.lazy[cmd_name]
+            return getattr(importlib.import_module(module), attr)  # type: ignore[no-any-return]
+        return super().get_command(ctx, cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = []
+        for name in self.list_commands(ctx):
+            if name in self.lazy:
+                rows.append((name, self.lazy[name][2]))
+                continue
+            command = super().get_command(ctx, name)
+            if command is not None and not command.hidden:
+                rows.append((name, command.get_short_help_str(formatter.width - 6 - len(name))))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+@click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """Sahakum: the server behind ODK Collect for KWCD's anti-trafficking network."""
 
@@ -290,9 +324,6 @@ from server.cli_staff import staff  # noqa: E402
 
 main.add_command(staff)
 
-from server.cli_demo import demo  # noqa: E402
-
-main.add_command(demo)
 
 if __name__ == "__main__":
     main()

@@ -86,6 +86,13 @@ class Database:
         with self.session(lock_for_write=lock_for_write) as session, session.begin():
             yield session
 
+    def read_session(self) -> Session:
+        """A session for requests that only read (downloads, lists): on PostgreSQL each
+        statement runs on its own, without BEGIN and ROLLBACK round trips."""
+        if self.is_sqlite:
+            return self.sessionmaker()
+        return self.sessionmaker(bind=self.autocommit_engine)
+
     @contextmanager
     def intake_connection(self) -> Iterator[Connection]:
         """A Core connection for a read and at most one write that must be atomic (the hot

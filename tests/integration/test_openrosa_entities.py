@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from server.db.models import Form
 from server.db.session import Database
-from server.sync import cases, review
+from server.sync import cases, lists, review
 from tests.integration.test_merge_visit import entity, visit
 from tests.support.collect import CollectClient
 from tests.support.fixtures import accounts, pe, village  # noqa: F401
@@ -107,3 +107,28 @@ def test_integrity__list_not_used_by_the_collectors_forms__404(village: CollectC
     response = village.request("GET", village.server_url + "/datasets/members/integrity?id=x")
     assert response.status_code == 404
     assert b"OpenRosaResponse" in response.data
+
+
+def test_entity_list__if_none_match__304_without_building_the_list(
+    db: Database, pe: CollectClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with db.transaction() as s:
+        cases.create_workplace(s, name_latin="Golden Star KTV", village_code="18010101", actor="test")
+    url = _manifest(pe, "workplace_visit")["workplaces.csv"].findtext(f"{MANIFEST}downloadUrl")
+    etag = pe.request("GET", url).headers["ETag"]
+
+    def must_not_build(*_args: object) -> bytes:
+        raise AssertionError("the list was built for a 304")
+
+    monkeypatch.setitem(lists.BUILDERS, "workplaces.csv", must_not_build)
+    cached = pe.request("GET", url, headers=pe.headers(**{"If-None-Match": etag}))
+    assert cached.status_code == 304 and cached.headers["X-OpenRosa-Version"] == "1.0"
+    assert cached.headers["ETag"] == etag
+    monkeypatch.undo()
+
+    # A change to the cases (another process's commit, a trigger keeps the version) is seen.
+    with db.transaction() as s:
+        cases.create_workplace(s, name_latin="Blue Moon", village_code="18010101", actor="test")
+    changed = pe.request("GET", url, headers=pe.headers(**{"If-None-Match": etag}))
+    assert changed.status_code == 200 and changed.headers["ETag"] != etag
+    assert b"Blue Moon" in changed.data

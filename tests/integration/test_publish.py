@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from server import errors
 from server.db.models import Form, FormMedia, FormState, FormVersion, MediaKind
+from server.xforms.catalogue import may_use
 from server.xforms.compile import CompiledForm, inspect_xform
 from server.xforms.publish import (
     FORMS_DIR,
@@ -151,10 +152,10 @@ def test_form_roles__peer_educators_and_village_chiefs_see_their_forms(
     for compiled in compiled_forms.values():
         publish_compiled(session, compiled, MEDIA)
     forms = {f.xml_form_id: f for f in session.scalars(select(Form))}
-    assert forms["member_intake"].visible_to("peer_educator")
-    assert forms["workplace_visit"].visible_to("peer_educator")
-    assert not forms["village_data"].visible_to("peer_educator")
-    assert forms["village_data"].visible_to("village")
+    assert may_use("peer_educator", forms["member_intake"])
+    assert may_use("peer_educator", forms["workplace_visit"])
+    assert not may_use("peer_educator", forms["village_data"])
+    assert may_use("village", forms["village_data"])
 
 
 @pytest.mark.parametrize(

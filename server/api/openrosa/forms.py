@@ -18,6 +18,7 @@ from server.api.openrosa.protocol import (
     XML_CONTENT_TYPE,
     collector,
     conditional,
+    database,
     not_modified,
     openrosa,
     session,
@@ -118,8 +119,7 @@ def entity_list_integrity(dataset: str) -> Response:
 
 @openrosa.get("/forms/<xml_form_id>/attachments/<filename>")
 def media_file(xml_form_id: str, filename: str) -> Response:
-    form = catalogue.usable_form(session(), _role(), xml_form_id)
-    media = catalogue.media_of(form, filename)
+    media = catalogue.usable_media(session(), _role(), xml_form_id, filename)
     guessed = mimetypes.guess_type(filename)[0] or "application/octet-stream"
     content_type = "text/csv; charset=utf-8" if filename.endswith(".csv") else guessed
     if media.kind == MediaKind.ENTITY_LIST:
@@ -127,5 +127,9 @@ def media_file(xml_form_id: str, filename: str) -> Response:
         unchanged = not_modified(etag)
         if unchanged is not None:
             return unchanged
-        return conditional(lists.media_bytes(session(), collector(), media), content_type, etag=etag)
+        # Built in one transaction (one snapshot; on PostgreSQL room to sort in memory), after
+        # the version was read: a change committed in between only makes the next poll fetch.
+        with database().session() as tx:
+            body = lists.build_list(tx, collector(), media.filename)
+        return conditional(body, content_type, etag=etag)
     return conditional(lists.media_bytes(session(), collector(), media), content_type)

@@ -47,10 +47,10 @@ def database() -> Database:
 
 
 def session() -> Session:
-    """The request's session for reads (form list, downloads, lists)."""
+    """The request's session for reads (form list, downloads, lists); writes have their own."""
     current = g.get("openrosa_session")
     if current is None:
-        current = database().session()
+        current = database().read_session()
         g.openrosa_session = current
     return current
 

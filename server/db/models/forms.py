@@ -40,9 +40,6 @@ class Form(Base):
     def current_version(self) -> FormVersion | None:
         return self.versions[-1] if self.versions else None
 
-    def visible_to(self, role: str) -> bool:
-        return role in self.roles.split()
-
 
 class FormVersion(Base):
     __tablename__ = "form_versions"
