@@ -8,8 +8,8 @@ SQLite: a temporary file), with ``--size`` members seeded as bench/merge_latency
 
 1. **visit latency and history**: ``--hot`` workplace_visit submissions to ONE workplace are
    merged one by one (``worker.process_submission``); the p50/p95 of the first and the last
-   50 show whether a visit's merge grows with the visits its workplace already has; then 100
-   visits to other workplaces (no history) for comparison;
+   50 (``--hot`` 300: visits 251-300) show whether a visit's merge grows with the visits its
+   workplace already has; then 100 visits to other workplaces (no history) for comparison;
 2. **throughput**: ``--n`` mixed submissions (half member_intake from the linkage generator:
    repeats, sisters, new people, minors; half workplace_visit to random workplaces) are stored
    first, then ONE process drains them with ``worker.process_pending`` (claim + merge + commit
@@ -141,7 +141,7 @@ def table(rows: list[dict[str, Any]], command: str) -> str:
     lines = [
         "# Merge throughput and visit latency", "", f"`{command}`", "",
         "| database | members | visits, 1st 50 on a busy workplace p50 / p95 ms "
-        "| visits 250-300 on it | visits, other workplaces | mixed merges | merged/s (one process) |",
+        "| its last 50 visits | visits, other workplaces | mixed merges | merged/s (one process) |",
         "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:

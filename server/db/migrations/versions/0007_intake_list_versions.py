@@ -1,7 +1,7 @@
 """intake: entity-list versions kept by triggers
 
-Revision ID: 0006_intake
-Revises: 0005_web
+Revision ID: 0007_intake
+Revises: 0006_merge_speed
 Create Date: 2026-12-02 02:40:00
 """
 from __future__ import annotations
@@ -11,8 +11,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0006_intake'
-down_revision: str | Sequence[str] | None = '0004_merge_speed'
+revision: str = '0007_intake'
+down_revision: str | Sequence[str] | None = '0006_merge_speed'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
