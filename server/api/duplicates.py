@@ -18,7 +18,7 @@ from server.api import auth, schemas
 from server.api.rest import PAGE, page_of, staff_blueprint
 from server.casework import queries
 from server.db.models.cases import CandidatePair, EntityType, PairStatus
-from server.sync import review
+from server.sync import clusters, review
 
 blp = staff_blueprint("duplicates", __name__, "Probable duplicate members and workplaces for staff review.")
 
@@ -79,10 +79,29 @@ class Duplicates(MethodView):
             page_of(pagination_parameters),
             status=args.get("status", "pending"),
             entity_type=args.get("entity_type"),
+            cluster_id=args.get("cluster_id"),
         )
         pagination_parameters.item_count = total
         audit_pairs(rows, "duplicate.list")
         return [pair_view(p) for p in rows]
+
+
+@blp.route("/duplicates/clusters")
+class DuplicateClusters(MethodView):
+    @auth.require_roles(*access.REVIEW_ROLES)
+    @blp.arguments(schemas.ClusterQuerySchema, location="query")
+    @blp.alt_response(200, schema=schemas.ClusterSchema(many=True), success=True)
+    @blp.paginate(**PAGE)
+    def get(self, args: dict[str, Any], pagination_parameters: Any) -> Any:
+        """Records proposed together (one common name, one place), best score first: ids and
+        counts only; their pairs are GET /duplicates?cluster_id=."""
+        page = page_of(pagination_parameters)
+        found, total = clusters.list_clusters(
+            auth.db_session(), entity_type=args.get("entity_type"), offset=page.offset,
+            limit=page.limit,
+        )
+        pagination_parameters.item_count = total
+        return schemas.ClusterSchema(many=True).dump(found)
 
 
 @blp.route("/duplicates/<string:pair_id>")

@@ -41,9 +41,12 @@ def _visit_workplace(ctx: MergeContext, visit: MonitoringVisit | None) -> Workpl
     # pyxform writes update="1" whatever update_if says, so the answer decides, not the flag.
     if in_list == "yes" or (in_list is None and ctx.entity and ctx.entity.entity_id):
         wp_id = cases.as_uuid(ctx.s("workplace")) or (ctx.entity.entity_id if ctx.entity else None)
-        wp = cases.resolve_workplace(s, wp_id)
-        if wp is not None:
-            wp = s.get(Workplace, wp.id, with_for_update=True, populate_existing=True)
+        # Locked: its entity version is read and bumped. Merged workplaces are followed.
+        wp = s.get(Workplace, wp_id, with_for_update=True, populate_existing=True) if wp_id else None
+        if wp is not None and wp.merged_into_workplace_id is not None:
+            wp = cases.resolve_workplace(s, wp.id)
+            if wp is not None:
+                wp = s.get(Workplace, wp.id, with_for_update=True, populate_existing=True)
         return wp
     if visit is not None and visit.workplace_id is not None:
         return s.get(Workplace, visit.workplace_id)
@@ -73,6 +76,9 @@ def _typed_workplace(ctx: MergeContext) -> TypedWorkplace | None:
 def _update_entity(ctx: MergeContext, wp: Workplace) -> None:
     """Apply the visit's entity properties unless this version of it already did."""
     props = _visit_properties(ctx)
+    if not ctx.remerge:
+        apply_entity_update(ctx, wp, props, ctx.entity)
+        return
     applied = ctx.session.scalars(
         select(WorkplaceVersion.properties).where(
             WorkplaceVersion.workplace_id == wp.id,
@@ -144,7 +150,9 @@ def _visit_values(ctx: MergeContext, wp: Workplace | None) -> dict[str, Any]:
 def merge_visit(ctx: MergeContext) -> None:
     s = ctx.session
     sub = ctx.submission
-    visit = s.scalar(select(MonitoringVisit).where(MonitoringVisit.submission_id == sub.id))
+    visit = s.scalar(
+        select(MonitoringVisit).where(MonitoringVisit.submission_id == sub.id)
+    ) if ctx.remerge else None
     wp = _visit_workplace(ctx, visit)
     if wp is not None and ctx.s("workplace_in_list") != "no":
         _update_entity(ctx, wp)
@@ -152,24 +160,29 @@ def merge_visit(ctx: MergeContext) -> None:
     if visit is None:
         visit = MonitoringVisit(id=uuid.uuid4(), visit_id=sub.root_instance_id, submission_id=sub.id,
                                 created_at=utcnow(), updated_at=utcnow())
+        # Not flushed here: the provenance INSERT below flushes the row with its values.
         s.add(visit)
-        s.flush()
     cases.set_fields(s, visit, EntityType.VISIT, values, version_id=ctx.vid)
     ctx.outcome.visit_id = visit.id
-    _sync_visit_members(ctx, visit)
+    _sync_visit_members(ctx, visit, new=not ctx.remerge)
     if wp is not None:
         _refresh_workplace_risk(s, wp, ctx.vid)
     sync_referrals(ctx, rules.visit_alerts(ctx.answers), About(workplace_id=wp.id if wp else None))
 
 
-def _sync_visit_members(ctx: MergeContext, visit: MonitoringVisit) -> None:
+def _sync_visit_members(ctx: MergeContext, visit: MonitoringVisit, *, new: bool) -> None:
+    """The members the visit names (members_affected), replaced on an edit."""
     s = ctx.session
     wanted: set[uuid.UUID] = set()
     for token in (ctx.s("members_affected") or "").split():
         member = cases.resolve_member(s, cases.as_uuid(token))
         if member is not None:
             wanted.add(member.id)
-    have = {vm.member_id: vm for vm in s.scalars(select(VisitMember).where(VisitMember.visit_id == visit.id))}
+    if new and not wanted:
+        return
+    have = {} if new else {
+        vm.member_id: vm for vm in s.scalars(select(VisitMember).where(VisitMember.visit_id == visit.id))
+    }
     for mid in wanted - have.keys():
         s.add(VisitMember(visit_id=visit.id, member_id=mid))
     for mid in have.keys() - wanted:
