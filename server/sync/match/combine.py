@@ -37,7 +37,7 @@ _NAME_FIELDS = frozenset({"name", "nickname"})
 _STRONG_DATE_LEVELS = frozenset({"dob_equal", "dob_day_month_swapped", "age_close"})
 
 
-def W() -> dict[str, float]:  # noqa: N802 - the weights table, as data
+def W() -> dict[str, float]:
     """Level → weight (log2 m/u), from the fitted parameters (:mod:`.fellegi_sunter`)."""
     return level_weights()
 
@@ -91,10 +91,12 @@ def _raw_band(
         levels.get("origin") == "origin_village_equal"
         and levels.get("workplace") == "workplace_equal"
     )
-    own_phone = levels.get("phone") in ("phone_own_equal", "phone_family_equal")
-    if not (positive_name or nameless_lead or own_phone):
-        # Age and origin alone describe many women: no name, no phone, no lead.
-        # A nickname-only record from her home village at her bar still is one.
+    own_phone = levels.get("phone") == "phone_own_equal"
+    same_day = levels.get("dates") in ("dob_equal", "dob_day_month_swapped")
+    if not (positive_name or nameless_lead or own_phone or same_day):
+        # Age and origin alone describe many women: no name, no own phone, no lead. A
+        # family phone is shared with her sisters. A nickname-only record from her home
+        # village at her bar, or born the same day, still is a lead.
         return BAND_NONE
     if raw_band == BAND_STRONG and (
         not name_strong or cap or levels.get("dates", "age_close") not in _STRONG_DATE_LEVELS

@@ -29,7 +29,7 @@ FIELDS: Mapping[str, tuple[str, ...]] = {
         "latin_name_token_shared", "latin_name_differs", "khmer_given_name_differs",
     ),
     "family": ("khmer_family_name_equal", "khmer_family_name_differs"),
-    "nickname": ("nickname_equal",),
+    "nickname": ("nickname_equal", "nickname_differs"),
     "dates": (
         "dob_equal", "dob_day_month_swapped", "dob_differs_same_year", "age_close", "age_near",
         "age_apart", "birth_years_far",
@@ -48,6 +48,34 @@ FIELDS: Mapping[str, tuple[str, ...]] = {
 _FIELD_OF = {level: field for field, levels in FIELDS.items() for level in levels}
 #: m and u are kept inside [floor, 1 - floor] so no level is a certainty.
 _FLOOR = 1e-4
+#: Levels whose weight is policy, not fitted. A number given by many records (a bar's, an
+#: employer's) says nothing about who she is (domain 4.5 example 7: zero weight); the same
+#: own number seen years apart may have been reissued.
+POLICY_WEIGHTS: Mapping[str, float] = {"phone_shared_equal": 0.0, "phone_seen_long_ago": 1.0}
+#: (more specific, less specific) levels of one field: the less specific may not weigh more.
+#: Random pairs rarely share a spelling variant by chance, so a free fit would make a folded
+#: Khmer spelling worth more than the same spelling; on data we never saw that is overfitting.
+MONOTONE: tuple[tuple[str, str], ...] = (
+    ("khmer_given_name_equal", "khmer_skeleton_equal"),
+    ("latin_name_equal", "latin_name_coarse_equal"),
+    ("latin_single_name_equal", "latin_single_name_coarse_equal"),
+    ("latin_name_coarse_equal", "latin_name_subset"),
+    ("latin_name_subset", "translit_name_equal"),
+    ("latin_name_coarse_equal", "latin_name_similar"),
+    ("latin_name_subset", "khmer_name_segmentation_variant"),
+    ("translit_name_equal", "translit_name_similar"),
+    ("latin_name_similar", "translit_name_similar"),
+    ("latin_name_similar", "latin_name_token_shared"),
+    ("dob_equal", "dob_day_month_swapped"),
+    ("age_close", "age_near"),
+    ("phone_own_equal", "phone_family_equal"),
+    ("origin_village_equal", "origin_commune_equal"),
+    ("origin_commune_equal", "origin_district_equal"),
+    ("origin_district_equal", "origin_province_equal"),
+)
+#: Pseudo-count of the m estimate, spread as u: a level the labelled pairs rarely show moves
+#: towards weight 0 (no information) rather than to a confident extreme.
+M_PRIOR = 20.0
 
 
 def levels_of(codes: Iterable[str]) -> dict[str, str]:
@@ -78,6 +106,26 @@ def level_weights(params: Mapping | None = None) -> dict[str, float]:
         for level, m in levels.items():
             u = p["u"][field][level]
             out[level] = round(math.log2(_clip(m) / _clip(u)), 3)
+    for better, worse in MONOTONE:
+        if better in out and worse in out:
+            out[worse] = min(out[worse], out[better])
+    out.update({k: v for k, v in POLICY_WEIGHTS.items() if k in out})
+    return out
+
+
+def estimate_m_labelled(
+    pairs: Iterable[Mapping[str, str]], u: Mapping[str, Mapping[str, float]]
+) -> dict[str, dict[str, float]]:
+    """m from pairs known to be matches, each field's counts shrunk towards its u by
+    ``M_PRIOR`` pseudo-pairs (Splink's ``estimate_m_from_label_column``, smoothed)."""
+    counts: dict[str, Counter[str]] = {f: Counter() for f in FIELDS}
+    for levels in pairs:
+        for field, level in levels.items():
+            counts[field][level] += 1
+    out: dict[str, dict[str, float]] = {}
+    for f, levels in FIELDS.items():
+        total = sum(counts[f][lv] for lv in levels) + M_PRIOR
+        out[f] = {lv: (counts[f][lv] + M_PRIOR * u[f][lv]) / total for lv in levels}
     return out
 
 

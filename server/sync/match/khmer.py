@@ -62,7 +62,7 @@ VOWELS: dict[str, tuple[str, str, str]] = {
     "ូ": ("u", "ou", "u"), "ួ": ("u", "uo", "uo"), "ើ": ("e", "aeu", "eu"),
     "ឿ": ("e", "oea", "oea"), "ៀ": ("i", "ie", "ie"), "េ": ("e", "e", "e"),
     "ែ": ("e", "ae", "ae"), "ៃ": ("a", "ai", "ey"), "ោ": ("o", "ao", "o"),
-    "ៅ": ("o", "ao", "ou"), "ំ": ("m", "am", "um"), "ះ": ("", "ah", "eah"),
+    "ៅ": ("o", "ao", "ov"), "ំ": ("m", "am", "um"), "ះ": ("", "ah", "eah"),
     "ៈ": ("", "a", "ea"),
 }  # fmt: skip
 # independent vowels (treated as a vowel with no consonant)

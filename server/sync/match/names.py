@@ -178,8 +178,8 @@ def score_names(ka: MemberKeys, kb: MemberKeys, *, both_named: bool) -> NameEvid
         code, strong = _latin_evidence(ka, kb)
         if code:
             codes.append(code)
-        if not strong and _nickname_match(ka, kb):
-            codes.append("nickname_equal")
+        if not strong and (ka.nicknames or kb.nicknames):
+            codes.append("nickname_equal" if _nickname_match(ka, kb) else "nickname_differs")
     if not both_named:
         return NameEvidence(tuple(codes), strong=False, cap=cap or "nickname_only")
     return NameEvidence(tuple(codes), strong=strong, cap=cap)

@@ -228,8 +228,8 @@ def _normalise_one(raw: str) -> str | None:
         if digits.startswith(prefix):
             digits = digits[len(prefix) :]
             break
-    digits = digits.lstrip("0")
-    digits = "0" + digits
+    if not digits.startswith("0"):
+        digits = "0" + digits
     if not _PHONE_OK_RE.match(digits):
         return None
     return "+855" + digits[1:]

@@ -26,6 +26,7 @@ from server.sync.match.normalise import (
 from server.sync.match.places import VillageResolver
 
 _OWN_PHONE_TYPES = frozenset({"own", "family"})
+_SREY_SKELETON = "SRi"
 _ADULT_AGE = 18
 
 
@@ -70,9 +71,18 @@ def romanised(token: str) -> str:
 
 
 def _frames(tokens: tuple[str, ...]) -> frozenset[str]:
-    out = {latin_frame(t) for t in tokens}
-    out.update(latin_frame(j) for j in latin_joined_keys(tokens))
-    return frozenset(f for f in out if len(f) >= 2)
+    """Consonant frames of the whole name (every order), never of one token alone: sharing
+    only a family name is not a similar name."""
+    return frozenset(f for f in (latin_frame(j) for j in latin_joined_keys(tokens)) if len(f) >= 2)
+
+
+def _given_skeleton(tokens: tuple[str, ...]) -> str | None:
+    """Skeleton of the given name with a leading "Srey" (``SRi``) dropped, so that a vowel
+    variant inside ស្រី itself (ស្រិ) does not hide it."""
+    skel = "".join(khmer_skeleton(t) for t in tokens)
+    if skel.startswith(_SREY_SKELETON) and len(skel) > len(_SREY_SKELETON) + 1:
+        skel = skel[len(_SREY_SKELETON) :]
+    return skel or None
 
 
 def _split_scripts(text: str | None) -> tuple[tuple[str, ...], str]:
@@ -271,8 +281,8 @@ class MemberRecord:
             latin_coarse_parts=coarse_parts(lat),
             translit=translit,
             translit_parts=coarse_parts(translit),
-            km_given_skel="".join(khmer_skeleton(t) for t in given_s) if given_s else None,
-            km_full_skel=tuple(sorted(khmer_skeleton(t) for t in full_s)),
+            km_given_skel=_given_skeleton(given),
+            km_full_skel=tuple(sorted(_given_skeleton((t,)) or "" for t in full_seq)),
             latin_frames=_frames(lat),
             translit_frames=_frames(translit),
             nicknames=frozenset(nick),

@@ -6,11 +6,11 @@ import enum
 import math
 from dataclasses import dataclass
 
+from server.sync.match.fellegi_sunter import load_params
+
 BAND_STRONG = "strong"
 BAND_POSSIBLE = "possible"
 BAND_NONE = "none"
-
-from server.sync.match.fellegi_sunter import load_params
 
 #: Weight thresholds (sums of log2 m/u), chosen on a labelled set by
 #: bench/fit_linkage_weights.py and stored with the m/u parameters (fs_params.json).
