@@ -212,6 +212,12 @@ def seed_members(db: Database, world: World, target: int) -> float:
             aliases += alias_rows
             world.people.append(p)
         with db.transaction() as s:
+            # A card the measured intakes registered meanwhile stays theirs (unique codes).
+            codes = [m["member_code"] for m in members if m["member_code"]]
+            taken = set(s.scalars(select(Member.member_code).where(Member.member_code.in_(codes))))
+            for m in members:
+                if m["member_code"] in taken:
+                    m["member_code"] = None
             s.execute(insert(Member), members)
             if phones:
                 s.execute(insert(MemberPhone), phones)

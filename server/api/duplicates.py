@@ -27,15 +27,22 @@ def pair_etag(pair: CandidatePair) -> str:
     return f'"pair-{pair.id.hex}-{pair.row_version}"'
 
 
+# Built once: a schema instance (and its nested ones) is reusable, and building one per pair
+# cost more than the page's queries.
+_MEMBER_PII = schemas.MemberPiiSchema()
+_MEMBER = schemas.MemberSchema()
+_WORKPLACE = schemas.WorkplaceSchema()
+_PAIR = schemas.PairSchema()
+
+
 def pair_view(pair: CandidatePair) -> dict[str, Any]:
     """A pair with both records dumped; members with PII (the caller audits them)."""
     a, b = queries.pair_records(auth.db_session(), pair)
     if pair.entity_type == EntityType.MEMBER:
-        pii = auth.pii_access().granted
-        record_schema: Any = schemas.MemberPiiSchema() if pii else schemas.MemberSchema()
+        record_schema: Any = _MEMBER_PII if auth.pii_access().granted else _MEMBER
     else:
-        record_schema = schemas.WorkplaceSchema()
-    return schemas.PairSchema().dump(
+        record_schema = _WORKPLACE
+    return _PAIR.dump(
         schemas.WithFields(
             pair,
             etag=pair_etag(pair),

@@ -317,14 +317,17 @@ def list_pairs(
 
 
 def _load_pair_records(session: Session, pairs: list[CandidatePair]) -> None:
-    """Both records of every pair into the session, with the lists their schemas dump."""
+    """Both records of every pair into the session, with the lists their schemas dump. The
+    session only holds weak references: the rows are kept in ``session.info`` for its life
+    (one request), or pair_records would load them again one by one."""
+    kept = session.info.setdefault("pair_records", [])
     for model, entity_type, options in (
         (Member, EntityType.MEMBER, (selectinload(Member.aliases), selectinload(Member.phones))),
         (Workplace, EntityType.WORKPLACE, (selectinload(Workplace.names),)),
     ):
         ids = {i for p in pairs if p.entity_type == entity_type for i in (p.a_id, p.b_id)}
         if ids:
-            session.scalars(select(model).where(model.id.in_(ids)).options(*options)).all()
+            kept += session.scalars(select(model).where(model.id.in_(ids)).options(*options)).all()
 
 
 def get_pair(session: Session, pair_id: str) -> CandidatePair | None:

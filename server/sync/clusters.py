@@ -30,6 +30,7 @@ class Proposal:
     other_id: uuid.UUID
     result: match.MatchResult
     extra_evidence: tuple[str, ...] = ()
+    pinned: bool = False  # always its own pair (the same member card, disagreeing)
 
 
 def ordered_pair(a: uuid.UUID, b: uuid.UUID) -> tuple[uuid.UUID, uuid.UUID]:
@@ -79,23 +80,24 @@ def plan_pairs(
 ) -> _Plan:
     """Which pairs to add (pure). ``cluster_of`` maps records (the new one included) to the
     cluster of their pending pairs; ``decided`` are records already paired with the new one
-    (pending, rejected or merged: never proposed twice). Best proposals first; one that
-    reaches a cluster the new record has already joined adds nothing."""
+    (pending, rejected or merged: never proposed twice). Of two proposals for one record the
+    first counts. Best proposals first; one that reaches a cluster the new record has already
+    joined adds nothing."""
     plan = _Plan()
     target = cluster_of.get(new_id)
     joined = {target} if target else set()
-    seen: set[uuid.UUID] = set()
-    for p in sorted(proposals, key=lambda p: (-p.result.score, str(p.other_id))):
-        if p.other_id in decided or p.other_id in seen or p.other_id == new_id:
-            continue
-        seen.add(p.other_id)
+    unique: dict[uuid.UUID, Proposal] = {}
+    for p in proposals:
+        if p.other_id not in decided and p.other_id != new_id:
+            unique.setdefault(p.other_id, p)
+    for p in sorted(unique.values(), key=lambda p: (not p.pinned, -p.result.score, str(p.other_id))):
         theirs = cluster_of.get(p.other_id)
-        if theirs is not None and theirs in joined:
+        if theirs is not None and theirs in joined and not p.pinned:
             continue
         if target is None:
             target = theirs or uuid.uuid4()
             joined.add(target)
-        elif theirs is not None:
+        elif theirs is not None and theirs not in joined:
             plan.united.add(theirs)
             joined.add(theirs)
         plan.rows.append(pair_row(entity_type, new_id, p, cluster_id=target,

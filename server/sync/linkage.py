@@ -238,8 +238,11 @@ _RECORD_COLUMNS = (
 _NICK_SEP = "\x1f"  # cannot occur in a nickname (they are split on commas and trimmed)
 
 
-def _record_query(ids: list[uuid.UUID]) -> Any:
-    """Members' record columns with their first phone and their own nicknames, one query."""
+@functools.lru_cache(maxsize=1)
+def _record_query() -> Any:
+    """Members' record columns with their first phone and their own nicknames, one query for
+    the members in the expanding parameter ``ids``; built once (its cache key cost more than
+    running it)."""
     first_phone = (
         select(MemberPhone.phone_e164, MemberPhone.owner_type)
         .where(MemberPhone.member_id == Member.id)
@@ -257,7 +260,7 @@ def _record_query(ids: list[uuid.UUID]) -> Any:
         first_phone.with_only_columns(MemberPhone.phone_e164).scalar_subquery().label("phone_e164"),
         first_phone.with_only_columns(MemberPhone.owner_type).scalar_subquery().label("owner_type"),
         nicks.label("nicks"),
-    ).where(Member.id.in_(ids), Member.merged_into_member_id.is_(None))
+    ).where(Member.id.in_(bindparam("ids", expanding=True)), Member.merged_into_member_id.is_(None))
 
 
 def member_records(session: Session, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, match.MemberRecord]:
@@ -267,7 +270,7 @@ def member_records(session: Session, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID
     if not ids:
         return {}
     out: dict[uuid.UUID, match.MemberRecord] = {}
-    for m in session.execute(_record_query(ids)):
+    for m in session.execute(_record_query(), {"ids": ids}):
         phone = m if m.phone_e164 is not None else None
         nicks = m.nicks.split(_NICK_SEP) if m.nicks else []
         out[m.id] = _member_record(

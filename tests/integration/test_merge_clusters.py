@@ -74,3 +74,18 @@ def test_plan_pairs__best_proposal_first_then_one_per_cluster() -> None:
     others = [{r["a_id"], r["b_id"]} - {new} for r in plan.rows]
     assert others == [{y}, {z}]
     assert {r["cluster_id"] for r in plan.rows} == {cl}
+
+
+def test_plan_pairs__same_card_pair_is_kept_even_inside_a_joined_cluster() -> None:
+    new, x, card = (uuid.uuid4() for _ in range(3))
+    cl = uuid.uuid4()
+    best = match.MatchResult(score=0.9, band="strong", evidence=())
+    weak = match.MatchResult(score=0.2, band="possible", evidence=())
+    plan = clusters.plan_pairs(EntityType.MEMBER, new, [
+        clusters.Proposal(card, weak, ("same_member_code_disagreeing",), pinned=True),
+        clusters.Proposal(x, best), clusters.Proposal(card, best),
+    ], cluster_of={x: cl, card: cl}, decided=set())
+    assert len(plan.rows) == 1
+    (row,) = plan.rows
+    assert card in (row["a_id"], row["b_id"])
+    assert "same_member_code_disagreeing" in row["evidence"]["codes"]

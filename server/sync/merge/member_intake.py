@@ -205,7 +205,7 @@ def _new_member(
     if same_card is not None:
         same_rec = linkage.member_record(same_card)
         proposals.append(clusters.Proposal(same_card.id, match.score_members(same_rec, record),
-                                           ("same_member_code_disagreeing",)))
+                                           ("same_member_code_disagreeing",), pinned=True))
     proposals += find_candidates(ctx, member, record)
     ctx.outcome.candidate_pairs += clusters.propose(
         s, EntityType.MEMBER, member.id, proposals, submission_id=ctx.submission.id
