@@ -49,6 +49,7 @@ from server.sync.match import result as result_mod
 from server.sync.match.fellegi_sunter import (
     FIELDS,
     PARAMS_FILE,
+    _fitted_weights,
     estimate_m,
     estimate_m_labelled,
     estimate_u,
@@ -128,6 +129,7 @@ def main(argv: list[str] | None = None) -> int:
     }  # fmt: skip
     PARAMS_FILE.write_text(json.dumps(params, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     load_params.cache_clear()
+    _fitted_weights.cache_clear()
 
     # 3. thresholds on the labels: score with the thresholds open, then sweep.
     result_mod.POSSIBLE_WEIGHT = result_mod.STRONG_WEIGHT = -1e9

@@ -30,9 +30,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from linkage_quality import Intake, load_villages  # noqa: E402
+from linkage_quality import Intake, load_villages
 
-from server.sync.match import (  # noqa: E402
+from server.sync.match import (
     MAX_KEY_CANDIDATES,
     MAX_SCORED_CANDIDATES,
     Decision,
@@ -349,7 +349,7 @@ def _neg_kind(a: Record, b: Record, phone_of: dict[str, str | None]) -> str:
     return "bar_phone" if pa and pa == pb else "other"
 
 
-def replay(data: list[Record], judge=None) -> Tally:  # noqa: ANN001 - a scoring function
+def replay(data: list[Record], judge=None) -> Tally:
     """The database's candidate selection (see linkage_quality.run), then judge each pair."""
     judge = judge or _matcher
     resolver = make_village_resolver(load_villages())

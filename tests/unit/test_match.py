@@ -153,8 +153,11 @@ VERDICTS: list[tuple[int, Decision, str | None]] = [
     (8, Decision.REVIEW, "strong"),
     (9, Decision.NONE, "none"),
     (10, Decision.REVIEW, "strong"),
-    (11, Decision.REVIEW, "possible"),
-    (12, Decision.REVIEW, None),
+    # 11 and 12 are below the fitted queue threshold (fs_params.json; issue 12): the same
+    # common name with another province of origin, or a name and nothing else, is not a lead
+    # the queue can afford. 12 (a PE-training list entry) is linked by staff on entry.
+    (11, Decision.NONE, "none"),
+    (12, Decision.NONE, "none"),
 ]
 
 TRUE_PAIRS = (1, 2, 5, 6, 8, 10, 11, 12)
@@ -176,7 +179,7 @@ def test_example_vetoes_and_caps() -> None:
     # (issue 12), but birth years far apart weigh heavily against.
     assert "birth_years_far" in score_members(*PAIRS[9]).evidence
     assert score_members(*PAIRS[9]).band == "none"
-    assert score_members(*PAIRS[3]).cap == "khmer_given_name_differs"
+    assert score_members(*PAIRS[3]).cap == "khmer_name_close"  # សុភា / សុភាព: one sound apart
     assert "phone_own_equal" not in score_members(*PAIRS[4]).evidence
     assert "phone_own_equal" not in score_members(*PAIRS[7]).evidence
     assert score_members(*PAIRS[5]).cap == "nickname_only"

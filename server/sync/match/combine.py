@@ -37,7 +37,7 @@ _NAME_FIELDS = frozenset({"name", "nickname"})
 _STRONG_DATE_LEVELS = frozenset({"dob_equal", "dob_day_month_swapped", "age_close"})
 
 
-def W() -> dict[str, float]:
+def W() -> Mapping[str, float]:
     """Level → weight (log2 m/u), from the fitted parameters (:mod:`.fellegi_sunter`)."""
     return level_weights()
 

@@ -98,9 +98,18 @@ def load_params(path: Path = PARAMS_FILE) -> dict:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-def level_weights(params: Mapping | None = None) -> dict[str, float]:
-    """Level → log2(m/u) (the Fellegi-Sunter match weight of that level)."""
-    p = params if params is not None else load_params()
+def level_weights(params: Mapping | None = None) -> Mapping[str, float]:
+    """Level → log2(m/u) (the Fellegi-Sunter match weight of that level); without
+    ``params``, those of the data file, computed once per process."""
+    return _fitted_weights() if params is None else _weights_of(params)
+
+
+@functools.lru_cache(maxsize=1)
+def _fitted_weights() -> Mapping[str, float]:
+    return _weights_of(load_params())
+
+
+def _weights_of(p: Mapping) -> dict[str, float]:
     out: dict[str, float] = {}
     for field, levels in p["m"].items():
         for level, m in levels.items():
