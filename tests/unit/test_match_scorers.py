@@ -101,7 +101,8 @@ def test_dates__disjoint_birth_years__veto_only_when_both_reliable() -> None:
 
 @pytest.mark.parametrize(("a", "b", "code"), [
     ((2000, 2003), (2001, 2004), "age_close"),
-    ((1998, 2003), (2001, 2006), "age_near"),
+    ((1999, 2003), (2001, 2006), "age_near"),
+    ((1998, 2003), (2001, 2006), "age_drift"),
     ((1995, 2005), (2001, 2014), "age_apart"),
 ])  # fmt: skip
 def test_dates__overlapping_birth_years(a: tuple[int, int], b: tuple[int, int], code: str) -> None:
@@ -156,6 +157,14 @@ def test_places__same_commune_other_village() -> None:
     ev = score_places(origin("14", "1404", "140401", "14040101"),
                       origin("14", "1404", "140401", "14040102"), None, None)
     assert ev.codes == ("origin_commune_equal_village_differs",)
+
+
+def test_places__same_district__other_commune_or_district_only() -> None:
+    a = origin("14", "1404", "140401", "14040101")
+    assert score_places(a, origin("14", "1404", "140402"), None, None).codes == (
+        "origin_district_equal_commune_differs",
+    )
+    assert score_places(a, origin("14", "1404"), None, None).codes == ("origin_district_equal",)
 
 
 def test_places__same_province_other_district() -> None:

@@ -102,7 +102,8 @@ class DateEvidence:
 
 #: Gaps (years between the middles of the two birth-year bounds) graded as evidence.
 AGE_CLOSE_GAP = 1.5
-AGE_NEAR_GAP = 3.5
+AGE_NEAR_GAP = 2.5
+AGE_DRIFT_GAP = 3.5
 
 
 def _dob_codes(dob_a: date, dob_b: date, both_reliable: bool) -> tuple[str | None, str | None]:
@@ -131,7 +132,9 @@ def score_dates(
     reliable_b: bool = True,
 ) -> DateEvidence:
     """Date-of-birth evidence: equal, day/month swapped, or how far apart the birth years the
-    two answers point at are (``age_close`` ≤ 1.5 years, ``age_near`` ≤ 3.5, ``age_apart``).
+    two answers point at are (``age_close`` ≤ 1.5 years, ``age_near`` ≤ 2.5, ``age_drift`` ≤ 3.5
+    (a self-reported age drifts that much between intakes, and cousins are born that far
+    apart), ``age_apart``).
 
     A veto only where both sides are reliable (a written date or a document): two different
     CE years of birth, or disjoint bounds. An age a woman gave or a collector guessed that
@@ -160,6 +163,8 @@ def score_dates(
             codes.append("age_close")
         elif gap <= AGE_NEAR_GAP:
             codes.append("age_near")
+        elif gap <= AGE_DRIFT_GAP:
+            codes.append("age_drift")
         else:
             codes.append("age_apart")
     return DateEvidence(tuple(codes), gap=gap)

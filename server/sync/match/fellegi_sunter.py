@@ -32,7 +32,7 @@ FIELDS: Mapping[str, tuple[str, ...]] = {
     "nickname": ("nickname_equal", "nickname_differs"),
     "dates": (
         "dob_equal", "dob_day_month_swapped", "dob_differs_same_year", "age_close", "age_near",
-        "age_apart", "birth_years_far",
+        "age_drift", "age_apart", "birth_years_far",
     ),
     "phone": (
         "phone_own_equal", "phone_family_equal", "phone_seen_long_ago", "phone_shared_equal",
@@ -40,8 +40,8 @@ FIELDS: Mapping[str, tuple[str, ...]] = {
     ),
     "origin": (
         "origin_village_equal", "origin_commune_equal", "origin_commune_equal_village_differs",
-        "origin_district_equal", "origin_province_equal", "origin_district_differs",
-        "origin_province_differs",
+        "origin_district_equal", "origin_district_equal_commune_differs", "origin_province_equal",
+        "origin_district_differs", "origin_province_differs",
     ),
     "workplace": ("workplace_equal", "workplace_differs"),
 }  # fmt: skip
@@ -68,9 +68,12 @@ MONOTONE: tuple[tuple[str, str], ...] = (
     ("latin_name_similar", "latin_name_token_shared"),
     ("dob_equal", "dob_day_month_swapped"),
     ("age_close", "age_near"),
+    ("age_near", "age_drift"),
+    ("age_drift", "age_apart"),
     ("phone_own_equal", "phone_family_equal"),
     ("origin_village_equal", "origin_commune_equal"),
     ("origin_commune_equal", "origin_district_equal"),
+    ("origin_commune_equal", "origin_district_equal_commune_differs"),
     ("origin_district_equal", "origin_province_equal"),
 )
 #: Pseudo-count of the m estimate, spread as u: a level the labelled pairs rarely show moves

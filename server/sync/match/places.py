@@ -90,7 +90,10 @@ def score_places(a: Origin, b: Origin, workplace_a: str | None, workplace_b: str
         codes.append("origin_commune_equal_village_differs" if both_villages
                      else "origin_commune_equal")  # fmt: skip
     elif a.district and a.district == b.district:
-        codes.append("origin_district_equal")
+        # Two communes of one district, or one side gave only the district.
+        both_communes = a.commune and b.commune
+        codes.append("origin_district_equal_commune_differs" if both_communes
+                     else "origin_district_equal")  # fmt: skip
     elif a.province and a.province == b.province:
         codes.append("origin_province_equal")
         if a.district and b.district:
