@@ -250,5 +250,9 @@ from server.cli_staff import staff  # noqa: E402
 
 main.add_command(staff)
 
+from server.cli_demo import demo  # noqa: E402
+
+main.add_command(demo)
+
 if __name__ == "__main__":
     main()
