@@ -450,17 +450,54 @@ def report(results: dict[int, tuple[Tally, Tally]], n: int) -> str:
     return "\n".join(lines) + "\n"
 
 
+def sweep(datasets: list[list[Record]], thresholds: list[float]) -> str:
+    """Recall and queue precision at other queue thresholds (the same pairs, scored once)."""
+    from server.sync.match import result as result_mod
+
+    saved = result_mod.POSSIBLE_WEIGHT
+    result_mod.POSSIBLE_WEIGHT = -1e9  # every pair the guards let through, with its weight
+    rows: list[tuple[float, bool, bool]] = []
+    true_total = 0
+    try:
+        for data in datasets:
+            pid = {r.intake.rid: r.intake.pid for r in data}
+
+            def judge(a: MemberRecord, b: MemberRecord, counts: dict[str, int]) -> tuple[Decision, str]:
+                res = score_members(a, b, key_counts=counts)
+                d = decide(a, b, res)
+                if d is not Decision.NONE:
+                    rows.append((res.weight, pid[a.record_id] == pid[b.record_id],  # noqa: B023
+                                 d is not Decision.REVIEW))  # fmt: skip
+                return Decision.NONE, "none"
+
+            true_total += replay(data, judge).true["all"]
+    finally:
+        result_mod.POSSIBLE_WEIGHT = saved
+    lines = ["", "| queue threshold | recall | queue precision (queued) |", "|---:|---:|---:|"]
+    for t in thresholds:
+        found = sum(1 for w, same, forced in rows if same and (forced or w >= t))
+        queue = [same for w, same, forced in rows if not forced and w >= t]
+        lines.append(f"| {t} | {_ratio(found, true_total)} | {_ratio(sum(queue), len(queue))} "
+                     f"({len(queue)}) |")  # fmt: skip
+    return "\n".join(lines) + "\n"
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--records", type=int, default=3000)
     ap.add_argument("--seeds", default="11,12,13")
+    ap.add_argument("--sweep", default="", help="also report these queue thresholds, e.g. 6,7,8")
     args = ap.parse_args(argv)
     results = {}
+    datasets = []
     for seed in (int(s) for s in args.seeds.split(",")):
         data = FieldGenerator(seed).dataset(args.records)
+        datasets.append(data)
         results[seed] = (replay(data), replay(data, _exact))
     md = report(results, args.records)
-    md += f"\n`python bench/linkage_field.py --records {args.records} --seeds {args.seeds}`\n"
+    if args.sweep:
+        md += sweep(datasets, [float(t) for t in args.sweep.split(",")])
+    md += f"\n`python bench/linkage_field.py {' '.join(argv if argv is not None else sys.argv[1:])}`\n"
     print(md)
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(md, encoding="utf-8")
