@@ -120,10 +120,10 @@ def _skeleton_agree(a: MemberKeys, b: MemberKeys) -> bool:
     if a.km_full_skel and a.km_full_skel == b.km_full_skel:
         return True
     sa, sb = set(a.km_full_skel), set(b.km_full_skel)
-    # Whole name in one box on one side, or the family name left out.
-    return bool(sa and sb and (sa <= sb or sb <= sa) and min(len(sa), len(sb)) >= 1
-                and (len(sa) > 1 or len(sb) > 1)
-                and (a.km_given_skel in sb or b.km_given_skel in sa))  # fmt: skip
+    # Whole name in one box on one side, or the family name left out: one side's tokens are
+    # all in the other's, and the given name of one of them is among them.
+    nested = bool(sa and sb) and (sa <= sb or sb <= sa) and max(len(sa), len(sb)) > 1
+    return nested and (a.km_given_skel in sb or b.km_given_skel in sa)
 
 
 def _skeleton_close(a: MemberKeys, b: MemberKeys) -> bool:
