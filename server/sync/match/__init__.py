@@ -3,10 +3,13 @@
 Pure functions and frozen dataclasses: no database, no Flask. Read in this order:
 
 * :mod:`.normalise` Khmer and Latin names, phones;
+* :mod:`.khmer` the Khmer phonetic skeleton, its distance, and the romanisation table;
 * :mod:`.records` a member record and the keys derived from it once;
 * :mod:`.keys` blocking keys and candidate ranking;
 * one scorer per kind of evidence: :mod:`.names`, :mod:`.dates`, :mod:`.phones`,
   :mod:`.places`;
+* :mod:`.fellegi_sunter` one comparison level per field and its fitted weight log2(m/u)
+  (``fs_params.json``, fitted by ``bench/fit_linkage_weights.py``);
 * :mod:`.combine` weighs their evidence into a band and decides (:func:`score_members`,
   :func:`decide`);
 * :mod:`.workplaces` the same for workplaces.

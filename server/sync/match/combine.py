@@ -11,6 +11,7 @@ import math
 from collections.abc import Mapping, Sequence
 
 from server.sync.match.dates import score_dates
+from server.sync.match.fellegi_sunter import level_weights, levels_of
 from server.sync.match.keys import year_buckets
 from server.sync.match.names import score_names
 from server.sync.match.phones import score_phones
@@ -20,52 +21,25 @@ from server.sync.match.result import (
     BAND_NONE,
     BAND_POSSIBLE,
     BAND_STRONG,
-    SCORE_SCALE,
     Decision,
     MatchResult,
     band_of,
+    match_probability,
 )
 
-#: Evidence weights, kept as data so that staff-labelled pairs can re-tune
-#: them without touching the logic.
-W: Mapping[str, float] = {
-    "khmer_given_name_equal": 2.5,
-    "khmer_family_name_equal": 1.5,
-    "khmer_family_name_differs": -2.0,
-    "khmer_given_name_differs": -4.0,
-    "latin_name_equal": 3.5,
-    "latin_single_name_equal": 2.5,
-    "latin_name_coarse_equal": 3.0,
-    "latin_single_name_coarse_equal": 2.0,
-    "latin_name_subset": 1.5,
-    "latin_name_similar": 1.5,
-    "latin_name_token_shared": 0.0,  # what sisters share: the family name
-    "latin_name_differs": -2.0,
-    "translit_name_equal": 2.0,
-    "translit_name_similar": 1.0,
-    "nickname_equal": 1.0,
-    "dob_equal": 3.0,
-    "dob_day_month_swapped": 2.0,
-    "birth_years_overlap": 1.0,
-    "birth_years_overlap_wide": 0.5,
-    "phone_own_equal": 4.0,
-    "phone_family_equal": 2.0,
-    "origin_village_equal": 3.0,
-    "origin_commune_equal": 2.0,
-    "origin_commune_equal_village_differs": 1.0,
-    "origin_district_equal": 0.5,
-    "origin_province_equal": 0.0,
-    "origin_district_differs": -1.5,
-    "origin_province_differs": -2.0,
-    "workplace_equal": 0.5,
-}
 #: Cap of the term-frequency penalty for a name shared by many records.
 COMMON_NAME_MAX_PENALTY = 2.5
-_NAME_CODES = frozenset({"khmer", "latin", "translit", "nickname"})
-_PHONE_STALE_DAYS = 730  # prepaid numbers get reissued
-_LATIN_SIMILAR = 88.0
-_TRANSLIT_SIMILAR = 80.0
-_TIGHT_BOUNDS = 4
+_NAME_FIELDS = frozenset({"name", "nickname"})
+#: Date levels under which two records may be "strong": the same day, or birth years that
+#: agree within a year and a half. Cousins with the same name from the same village were
+#: born 2-6 years apart (issue 12), and a woman's own age drifts as much, so a wider gap
+#: leaves the pair to staff as "possible", whatever else agrees.
+_STRONG_DATE_LEVELS = frozenset({"dob_equal", "dob_day_month_swapped", "age_close"})
+
+
+def W() -> Mapping[str, float]:
+    """Level → weight (log2 m/u), from the fitted parameters (:mod:`.fellegi_sunter`)."""
+    return level_weights()
 
 
 def _name_key_count(
@@ -75,7 +49,7 @@ def _name_key_count(
     ka, kb = a.keys, b.keys
     buckets = set(year_buckets(a)) & set(year_buckets(b))
     keys: list[str] = []
-    if "khmer_given_name_equal" in ev:
+    if "khmer_given_name_equal" in ev or "khmer_skeleton_equal" in ev:
         if ka.km_full == kb.km_full:
             keys.append("kn:" + "|".join(ka.km_full))
         else:
@@ -99,32 +73,34 @@ def _common_name_penalty(
     return min(COMMON_NAME_MAX_PENALTY, 0.75 * math.log2(holders)) if holders > 1 else 0.0
 
 
-def _weight(ev: Sequence[str], common_penalty: float, phone_factor: float) -> float:
-    weight = 0.0
-    for code in ev:
-        w = -common_penalty if code == "name_common" else W.get(code, 0.0)
-        if code.startswith("phone_") and code != "phone_seen_long_ago":
-            w *= phone_factor
-        weight += w
-    return weight
+def _weight(levels: Mapping[str, str], common_penalty: float) -> float:
+    """Sum of the Fellegi-Sunter weights of the pair's levels, less the common-name penalty."""
+    weights = level_weights()
+    return sum(weights.get(level, 0.0) for level in levels.values()) - common_penalty
 
 
 def _raw_band(
-    a: MemberRecord, b: MemberRecord, ev: Sequence[str], weight: float, *, name_strong: bool,
-    cap: str | None,
+    a: MemberRecord, b: MemberRecord, levels: Mapping[str, str], weight: float, *,
+    name_strong: bool, cap: str | None,
 ) -> str:
     """The band the weights give, held down when the evidence cannot carry it."""
     raw_band = band_of(weight)
-    positive_name = any(W.get(c, 0.0) > 0 for c in ev if c.split("_")[0] in _NAME_CODES)
-    nameless_lead = (not a.has_name or not b.has_name) and {
-        "origin_village_equal",
-        "workplace_equal",
-    } <= set(ev)
-    if not (positive_name or nameless_lead or any(c.startswith("phone_") for c in ev)):
-        # Age and origin alone describe many women: no name, no phone, no lead.
-        # A nickname-only record from her home village at her bar still is one.
+    weights = level_weights()
+    positive_name = any(weights.get(lv, 0.0) > 0 for f, lv in levels.items() if f in _NAME_FIELDS)
+    nameless_lead = (not a.has_name or not b.has_name) and (
+        levels.get("origin") == "origin_village_equal"
+        and levels.get("workplace") == "workplace_equal"
+    )
+    own_phone = levels.get("phone") == "phone_own_equal"
+    same_day = levels.get("dates") in ("dob_equal", "dob_day_month_swapped")
+    if not (positive_name or nameless_lead or own_phone or same_day):
+        # Age and origin alone describe many women: no name, no own phone, no lead. A
+        # family phone is shared with her sisters. A nickname-only record from her home
+        # village at her bar, or born the same day, still is a lead.
         return BAND_NONE
-    if raw_band == BAND_STRONG and (not name_strong or cap):
+    if raw_band == BAND_STRONG and (
+        not name_strong or cap or levels.get("dates", "age_close") not in _STRONG_DATE_LEVELS
+    ):
         return BAND_POSSIBLE
     return raw_band
 
@@ -132,20 +108,27 @@ def _raw_band(
 def score_members(
     a: MemberRecord, b: MemberRecord, *, key_counts: Mapping[str, int] | None = None
 ) -> MatchResult:
-    """Compare two member records (domain 4.4). Symmetric.
+    """Compare two member records (domain 4.4, issue 12). Symmetric.
 
-    ``key_counts`` (optional) maps blocking keys to the number of stored
-    records under them; the database gets it from the blocking table in the
-    same query. When the name that agrees is shared by other stored records,
-    it counts for less (``name_common``, up to ``COMMON_NAME_MAX_PENALTY``):
-    two women called Chan Sokha from different provinces are not a lead.
-    Without it every name is treated as rare, which errs towards review.
+    Each scorer gives evidence codes; :mod:`.fellegi_sunter` turns them into one level per
+    field and their fitted weights (log2 m/u) are summed. ``score`` is the match
+    probability under the fitted match rate.
+
+    ``key_counts`` (optional) maps blocking keys to the number of stored records under them;
+    the database gets it from the blocking table in the same query. When the name that
+    agrees is shared by other stored records it counts for less (``name_common``, up to
+    ``COMMON_NAME_MAX_PENALTY``), and a phone given by many records counts as shared
+    (``phone_shared_equal``). Without it every name and phone is treated as rare, which
+    errs towards review.
     """
     ka, kb = a.keys, b.keys
+    counts = key_counts or {}
     names = score_names(ka, kb, both_named=a.has_name and b.has_name)
-    dates = score_dates(a.dob, b.dob, ka.birth_years, kb.birth_years)
+    dates = score_dates(a.dob, b.dob, ka.birth_years, kb.birth_years,
+                        reliable_a=ka.birth_reliable, reliable_b=kb.birth_reliable)  # fmt: skip
     phones = score_phones(ka.phone, kb.phone, family=ka.phone_family or kb.phone_family,
-                          seen_a=a.intake_date, seen_b=b.intake_date)
+                          seen_a=a.intake_date, seen_b=b.intake_date,
+                          holders=counts.get(f"ph:{ka.phone}", 0) if ka.phone else 0)  # fmt: skip
     places = score_places(ka, kb, a.workplace, b.workplace)
     ev = [*names.codes, *dates.codes, *phones.codes, *places.codes]
     cap = names.cap or places.cap
@@ -154,15 +137,16 @@ def score_members(
         common_penalty = _common_name_penalty(a, b, ev, key_counts)
         if common_penalty > 0:
             ev.append("name_common")
-    weight = _weight(ev, common_penalty, phones.factor)
-    raw_band = _raw_band(a, b, ev, weight, name_strong=names.strong, cap=cap)
+    levels = levels_of(ev)
+    weight = _weight(levels, common_penalty)
+    raw_band = _raw_band(a, b, levels, weight, name_strong=names.strong, cap=cap)
     veto = dates.veto
     if veto is None and a.is_minor != b.is_minor:
         veto = "child_adult"
     if veto:
         ev.append("veto_" + veto)
     return MatchResult(
-        score=round(max(0.0, min(1.0, weight / SCORE_SCALE)), 3),
+        score=round(match_probability(weight), 3),
         band=BAND_NONE if veto else raw_band,
         evidence=tuple(ev),
         veto=veto,

@@ -10,14 +10,21 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
-#: Tolerance in years around the birth year implied by a stated age.
+#: Tolerance in years around the birth year implied by a stated age, by how the age was known
+#: (issue 12): a document is read off (its year is exact, ±1 for the birthday); a woman's own
+#: age drifts by 2-3 years between intakes (she counts Khmer years, rounds, or shades it); a
+#: collector's guess is worse. Bounds that overlap are compatible; the gap between the years
+#: the two answers point at is graded separately (score_dates).
 AGE_SOURCE_TOLERANCE: Mapping[str, int] = {
     "id_card": 1,
     "family_book": 1,
-    "self_report": 1,
+    "self_report": 2,
     "collector_estimate": 3,
 }
 _DEFAULT_TOLERANCE = 3
+#: Ages read off a document: with a written date of birth, the only "reliable" birth years,
+#: the only ones whose disagreement is a veto.
+RELIABLE_AGE_SOURCES = frozenset({"id_card", "family_book"})
 _ZODIAC = ("rat", "ox", "tiger", "rabbit", "dragon", "snake",
            "horse", "goat", "monkey", "rooster", "dog", "pig")  # fmt: skip
 BE_THRESHOLD = 2400
@@ -59,6 +66,13 @@ def birth_year_bounds(
     return lo, hi
 
 
+def birth_is_reliable(dob: date | None, age_source: str | None) -> bool:
+    """A written CE date of birth or an age read off a document."""
+    if dob is not None:
+        return True
+    return age_source in RELIABLE_AGE_SOURCES
+
+
 def swapped_day_month(d: date) -> date | None:
     try:
         return date(d.year, d.day, d.month)
@@ -79,14 +93,33 @@ def ce_dates(d: date) -> set[date]:
     return out
 
 
-#: Both bounds at most this wide: an overlap is real evidence, not just "about the same age".
-_TIGHT_BOUNDS = 4
-
-
 @dataclass(frozen=True)
 class DateEvidence:
     codes: tuple[str, ...] = ()
     veto: str | None = None
+    gap: float | None = None  # years between the birth years the two answers point at
+
+
+#: Gaps (years between the middles of the two birth-year bounds) graded as evidence.
+AGE_CLOSE_GAP = 1.5
+AGE_NEAR_GAP = 2.5
+AGE_DRIFT_GAP = 3.5
+
+
+def _dob_codes(dob_a: date, dob_b: date, both_reliable: bool) -> tuple[str | None, str | None]:
+    """(code, veto) for two written dates of birth."""
+    da, db = ce_dates(dob_a), ce_dates(dob_b)
+    if da & db:
+        return "dob_equal", None
+    if {s for s in (swapped_day_month(d) for d in da) if s} & db:
+        return "dob_day_month_swapped", None
+    if len(da) == 1 and len(db) == 1:
+        # A BE date has uncertain CE days, so only two CE dates can veto, and only when
+        # their years differ: the same year with another day is a typing slip.
+        if dob_a.year == dob_b.year:
+            return "dob_differs_same_year", None
+        return None, "dob_differs" if both_reliable else None
+    return None, None
 
 
 def score_dates(
@@ -94,24 +127,44 @@ def score_dates(
     dob_b: date | None,
     years_a: tuple[int, int] | None,
     years_b: tuple[int, int] | None,
+    *,
+    reliable_a: bool = True,
+    reliable_b: bool = True,
 ) -> DateEvidence:
-    """Date-of-birth evidence: equal, day/month swapped, or a veto when two CE dates differ or
-    the birth-year bounds are disjoint; otherwise how the bounds overlap."""
+    """Date-of-birth evidence: equal, day/month swapped, or how far apart the birth years the
+    two answers point at are (``age_close`` ≤ 1.5 years, ``age_near`` ≤ 2.5, ``age_drift`` ≤ 3.5
+    (a self-reported age drifts that much between intakes, and cousins are born that far
+    apart), ``age_apart``).
+
+    A veto only where both sides are reliable (a written date or a document): two different
+    CE years of birth, or disjoint bounds. An age a woman gave or a collector guessed that
+    falls outside the other side's bounds is ``birth_years_far``: strong evidence against, but
+    staff may still see the pair when everything else agrees.
+    """
+    both_reliable = reliable_a and reliable_b
     codes: list[str] = []
     if dob_a and dob_b:
-        da, db = ce_dates(dob_a), ce_dates(dob_b)
-        if da & db:
-            codes.append("dob_equal")
-        elif {s for s in (swapped_day_month(d) for d in da) if s} & db:
-            codes.append("dob_day_month_swapped")
-        elif len(da) == 1 and len(db) == 1:
-            # A BE date has uncertain CE days, so only two CE dates can veto.
-            return DateEvidence(veto="dob_differs")
-    if years_a and years_b:
-        (alo, ahi), (blo, bhi) = years_a, years_b
-        if ahi < blo or bhi < alo:
-            return DateEvidence(tuple(codes), veto="birth_years_disjoint")
+        code, veto = _dob_codes(dob_a, dob_b, both_reliable)
+        if veto:
+            return DateEvidence(veto=veto)
+        if code:
+            codes.append(code)
+    if not (years_a and years_b):
+        return DateEvidence(tuple(codes))
+    (alo, ahi), (blo, bhi) = years_a, years_b
+    gap = abs((alo + ahi) / 2 - (blo + bhi) / 2)
+    if ahi < blo or bhi < alo:
+        if both_reliable:
+            return DateEvidence(tuple(codes), veto="birth_years_disjoint", gap=gap)
         if not codes:
-            tight = ahi - alo <= _TIGHT_BOUNDS and bhi - blo <= _TIGHT_BOUNDS
-            codes.append("birth_years_overlap" if tight else "birth_years_overlap_wide")
-    return DateEvidence(tuple(codes))
+            codes.append("birth_years_far")
+    elif not codes:
+        if gap <= AGE_CLOSE_GAP:
+            codes.append("age_close")
+        elif gap <= AGE_NEAR_GAP:
+            codes.append("age_near")
+        elif gap <= AGE_DRIFT_GAP:
+            codes.append("age_drift")
+        else:
+            codes.append("age_apart")
+    return DateEvidence(tuple(codes), gap=gap)

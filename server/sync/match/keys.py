@@ -41,8 +41,10 @@ def blocking_keys(record: MemberRecord) -> frozenset[str]:
     * ``mc:`` member code (the only automatic link must be found);
     * ``kn:`` sorted Khmer family+given tokens (order-free, example 10);
     * ``km:`` Khmer given name | bucket;
+    * ``ks:`` phonetic skeleton of the Khmer given name (:mod:`.khmer`) | bucket, so that
+      spellings differing in a subscript, a final or a vowel length meet (ល័ក / ល័ក្ខ);
     * ``lc:`` coarse joined Latin key of the name and of each part of it,
-      every order, plus nicknames and the anyascii form of a Khmer-only
+      every order, plus nicknames and the romanised form of a Khmer-only
       name | bucket (family name omitted on one side, "Sok Kha" ↔ "Sokha",
       nickname-only records);
     * ``ph:`` own or family phone (employer/shared phones are not keys);
@@ -60,7 +62,10 @@ def blocking_keys(record: MemberRecord) -> frozenset[str]:
     per_bucket: set[str] = set()
     if k.km_given:
         per_bucket.add("km:" + k.km_given)
-    for part in k.latin_coarse_parts | k.translit_parts | k.nicknames:
+    if k.km_given_skel and len(k.km_given_skel) >= 2:
+        per_bucket.add("ks:" + k.km_given_skel)
+    translit = k.translit_parts if not k.latin else frozenset()
+    for part in k.latin_coarse_parts | translit | k.nicknames:
         if len(part) >= 2:
             per_bucket.add("lc:" + part)
     if k.commune:

@@ -1,8 +1,14 @@
-"""Name evidence of a pair (domain 4.4): Khmer first, Latin only when Khmer cannot decide.
+"""Name evidence of a pair (domain 4.4, issue 12): Khmer first, Latin only when Khmer cannot
+decide, the romanised Khmer when one side has only Khmer and the other only Latin.
 
 Khmer script wins over Latin: when both records carry Khmer given names that disagree, Latin
 similarity is ignored and the pair can at most be "possible" (Sophea/Sopheap are one Latin
-letter but two names). Evidence strings are codes, never names.
+letter but two names). Spellings that differ only by what :mod:`.khmer` folds (a subscript, a
+final consonant, vowel length) are the same name (``khmer_skeleton_equal``); one sound apart is
+``khmer_skeleton_close``, never "strong". Names are compared across all fields: the records'
+keys already moved Latin typed in a Khmer box to the Latin name and Khmer typed in the Latin
+box to the Khmer name, and the Khmer comparison ignores which box held which token. Evidence
+strings are codes, never names.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz
 
+from server.sync.match.khmer import skeleton_distance
 from server.sync.match.normalise import (
     junction_join,
     latin_coarse_key,
@@ -69,7 +76,8 @@ def _compare_latin(a: MemberKeys, b: MemberKeys) -> tuple[str, bool]:
     ):
         return "latin_name_subset", True
     ratio = fuzz.token_set_ratio(" ".join(a.latin), " ".join(b.latin))
-    if ratio >= _LATIN_SIMILAR:
+    if ratio >= _LATIN_SIMILAR or (a.latin_frames & b.latin_frames and not single):
+        # Frames: romanisations of one Khmer name differ in vowels (Sokunthea/Sokonthea).
         return "latin_name_similar", False
     if set(a.latin_coarse_tokens) & set(b.latin_coarse_tokens):
         return "latin_name_token_shared", False
@@ -77,11 +85,14 @@ def _compare_latin(a: MemberKeys, b: MemberKeys) -> tuple[str, bool]:
 
 
 def _compare_translit(latin: MemberKeys, khmer: MemberKeys) -> str | None:
+    """A Latin-only name against the romanised Khmer-only name (weak: khmer.romanise)."""
     if not khmer.translit:
         return None
     if (latin.latin_coarse_joined & khmer.translit_parts) or (
         latin.latin_coarse_parts & {latin_coarse_key(j) for j in latin_joined_keys(khmer.translit)}
     ):
+        return "translit_name_equal"
+    if latin.latin_frames & khmer.translit_frames:
         return "translit_name_equal"
     ratio = fuzz.token_set_ratio(
         " ".join(latin.latin_coarse_tokens), " ".join(latin_coarse_key(t) for t in khmer.translit)
@@ -94,27 +105,53 @@ def _nickname_match(a: MemberKeys, b: MemberKeys) -> bool:
         return False
 
     def names(k: MemberKeys) -> set[str]:
-        return set(k.nicknames) | set(k.latin_coarse_tokens) | {
-            latin_coarse_key(t) for t in k.translit
-        }
+        # Every name field: nicknames, each Latin token and their joins, the romanised Khmer.
+        return (set(k.nicknames) | set(k.latin_coarse_tokens) | set(k.latin_coarse_parts)
+                | {latin_coarse_key(t) for t in k.translit} | set(k.translit_parts))  # fmt: skip
 
     return bool(a.nicknames & names(b)) or bool(b.nicknames & names(a))
 
 
 
+def _skeleton_agree(a: MemberKeys, b: MemberKeys) -> bool:
+    """The same name once subscripts, finals and vowel length are folded, in any box."""
+    if a.km_given_skel and a.km_given_skel == b.km_given_skel:
+        return True
+    if a.km_full_skel and a.km_full_skel == b.km_full_skel:
+        return True
+    sa, sb = set(a.km_full_skel), set(b.km_full_skel)
+    # Whole name in one box on one side, or the family name left out: one side's tokens are
+    # all in the other's, and the given name of one of them is among them.
+    nested = bool(sa and sb) and (sa <= sb or sb <= sa) and max(len(sa), len(sb)) > 1
+    return nested and (a.km_given_skel in sb or b.km_given_skel in sa)
+
+
+def _skeleton_close(a: MemberKeys, b: MemberKeys) -> bool:
+    """Given names one sound apart (long enough for one sound to be a slip)."""
+    ga, gb = a.km_given_skel, b.km_given_skel
+    return bool(ga and gb and min(len(ga), len(gb)) >= 3 and skeleton_distance(ga, gb) <= 1)
+
+
+def _family_codes(ka: MemberKeys, kb: MemberKeys) -> list[str]:
+    if not (ka.km_family_tokens and kb.km_family_tokens):
+        return []
+    # Women keep their family name; a swap of the two boxes is fine.
+    if set(ka.km_family_tokens) & set(kb.km_full_seq):
+        return ["khmer_family_name_equal"]
+    return ["khmer_family_name_differs"]
+
+
 def _khmer_evidence(ka: MemberKeys, kb: MemberKeys) -> NameEvidence:
     """Both records carry a Khmer name."""
     if _khmer_agree(ka, kb):
-        codes = ["khmer_given_name_equal"]
-        if ka.km_family_tokens and kb.km_family_tokens:
-            # Women keep their family name; a swap of the two boxes is fine.
-            if set(ka.km_family_tokens) & set(kb.km_full):
-                codes.append("khmer_family_name_equal")
-            else:
-                codes.append("khmer_family_name_differs")
-        return NameEvidence(tuple(codes), strong=True)
+        return NameEvidence(("khmer_given_name_equal", *_family_codes(ka, kb)), strong=True)
+    if _skeleton_agree(ka, kb):
+        return NameEvidence(("khmer_skeleton_equal", *_family_codes(ka, kb)), strong=True)
     if _khmer_segmentation_variant(ka, kb):
         return NameEvidence(("khmer_name_segmentation_variant",))
+    if _skeleton_close(ka, kb):
+        return NameEvidence(("khmer_skeleton_close", *_family_codes(ka, kb)),
+                            cap="khmer_name_close")  # fmt: skip
     codes = ["khmer_given_name_differs"]
     if ka.km_family_tokens and set(ka.km_family_tokens) == set(kb.km_family_tokens):
         codes.append("khmer_family_name_equal")
@@ -141,8 +178,8 @@ def score_names(ka: MemberKeys, kb: MemberKeys, *, both_named: bool) -> NameEvid
         code, strong = _latin_evidence(ka, kb)
         if code:
             codes.append(code)
-        if not strong and _nickname_match(ka, kb):
-            codes.append("nickname_equal")
+        if not strong and (ka.nicknames or kb.nicknames):
+            codes.append("nickname_equal" if _nickname_match(ka, kb) else "nickname_differs")
     if not both_named:
         return NameEvidence(tuple(codes), strong=False, cap=cap or "nickname_only")
     return NameEvidence(tuple(codes), strong=strong, cap=cap)

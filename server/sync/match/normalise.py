@@ -200,10 +200,29 @@ _PHONE_OK_RE = re.compile(r"^0[1-9][0-9]{7,8}$")
 _NON_DIGIT_RE = re.compile(r"[^0-9]+")
 
 
+_PHONE_SPLIT_RE = re.compile(r"\s*(?:[/,;|]|\bor\b|ឬ)\s*", re.IGNORECASE)
+
+
 def normalise_phone(raw: str | None) -> str | None:
-    """Cambodian phone → E.164 ``+855…``, or None when it does not validate."""
+    """Cambodian phone → E.164 ``+855…``, or None when it does not validate.
+
+    Every written form: Khmer digits, spaces, dots and dashes, ``+855``/``855``/``00855``
+    with or without the trunk ``0`` ("+855 (0)12…"); two numbers in one box ("012… / 097…",
+    "012… ឬ 097…") give the first valid one.
+    """
     if not raw:
         return None
+    whole = _normalise_one(raw)
+    if whole or not _PHONE_SPLIT_RE.search(raw):
+        return whole
+    for part in _PHONE_SPLIT_RE.split(raw):
+        found = _normalise_one(part)
+        if found:
+            return found
+    return None
+
+
+def _normalise_one(raw: str) -> str | None:
     digits = _NON_DIGIT_RE.sub("", raw.translate(KHMER_DIGITS))
     for prefix in ("00855", "855"):
         if digits.startswith(prefix):

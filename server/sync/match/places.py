@@ -77,7 +77,10 @@ class PlaceEvidence:
 
 def score_places(a: Origin, b: Origin, workplace_a: str | None, workplace_b: str | None) -> PlaceEvidence:
     """The most precise level at which the two origins agree (or that they are in different
-    provinces, which caps the pair), then whether the two work at the same place."""
+    provinces, which caps the pair), then whether the two work at the same place.
+
+    Never a veto (issue 12): another commune of the same district, the district alone or a
+    "village not in the list" (the commune only) weaken the evidence by their own weights."""
     codes: list[str] = []
     cap: str | None = None
     if a.village and a.village == b.village:
@@ -87,7 +90,10 @@ def score_places(a: Origin, b: Origin, workplace_a: str | None, workplace_b: str
         codes.append("origin_commune_equal_village_differs" if both_villages
                      else "origin_commune_equal")  # fmt: skip
     elif a.district and a.district == b.district:
-        codes.append("origin_district_equal")
+        # Two communes of one district, or one side gave only the district.
+        both_communes = a.commune and b.commune
+        codes.append("origin_district_equal_commune_differs" if both_communes
+                     else "origin_district_equal")  # fmt: skip
     elif a.province and a.province == b.province:
         codes.append("origin_province_equal")
         if a.district and b.district:
@@ -95,6 +101,6 @@ def score_places(a: Origin, b: Origin, workplace_a: str | None, workplace_b: str
     elif a.province and b.province:
         codes.append("origin_province_differs")
         cap = "origin_province_differs"
-    if workplace_a and workplace_a == workplace_b:
-        codes.append("workplace_equal")
+    if workplace_a and workplace_b:
+        codes.append("workplace_equal" if workplace_a == workplace_b else "workplace_differs")
     return PlaceEvidence(tuple(codes), cap)

@@ -9,9 +9,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
-from server.sync.match.dates import BE_THRESHOLD, birth_year_bounds
+from server.sync.match.dates import BE_THRESHOLD, birth_is_reliable, birth_year_bounds
+from server.sync.match.khmer import khmer_skeleton, latin_frame, romanise
 from server.sync.match.normalise import (
     KHMER_DIGITS,
+    KHMER_RE,
     coarse_parts,
     khmer_tokens,
     latin_coarse_key,
@@ -24,6 +26,7 @@ from server.sync.match.normalise import (
 from server.sync.match.places import VillageResolver
 
 _OWN_PHONE_TYPES = frozenset({"own", "family"})
+_SREY_SKELETON = "SRi"
 _ADULT_AGE = 18
 
 
@@ -61,6 +64,56 @@ def _split_nicknames(value: str | None) -> tuple[str, ...]:
     return tuple(p.strip() for p in parts if p.strip())
 
 
+def romanised(token: str) -> str:
+    """A Khmer token as Latin phonetic key (khmer.romanise, then the 4.3 Latin rules)."""
+    toks = latin_tokens(romanise(token)) if KHMER_RE.search(token) else latin_tokens(token)
+    return "".join(toks)
+
+
+def _frames(tokens: tuple[str, ...]) -> frozenset[str]:
+    """Consonant frames of the whole name (every order), never of one token alone: sharing
+    only a family name is not a similar name."""
+    return frozenset(f for f in (latin_frame(j) for j in latin_joined_keys(tokens)) if len(f) >= 2)
+
+
+def _given_skeleton(tokens: tuple[str, ...]) -> str | None:
+    """Skeleton of the given name with a leading "Srey" (``SRi``) dropped, so that a vowel
+    variant inside ស្រី itself (ស្រិ) does not hide it."""
+    skel = "".join(khmer_skeleton(t) for t in tokens)
+    if skel.startswith(_SREY_SKELETON) and len(skel) > len(_SREY_SKELETON) + 1:
+        skel = skel[len(_SREY_SKELETON) :]
+    return skel or None
+
+
+def _split_scripts(text: str | None) -> tuple[tuple[str, ...], str]:
+    """Khmer tokens of a box, and whatever Latin was typed in it (issue 12: Latin in a Khmer
+    field, Khmer in the Latin field)."""
+    if not text:
+        return (), ""
+    khmer = tuple(t for t in khmer_tokens(text) if KHMER_RE.search(t))
+    latin = " ".join(t for t in re.split(r"\s+", text) if t and not KHMER_RE.search(t))
+    return khmer, latin
+
+
+def _name_fields(
+    family_km: str | None, given_km: str | None, latin: str | None
+) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """(Khmer given, Khmer family, Latin tokens) with each script moved to its own pool.
+
+    Khmer typed in the Latin box counts as a Khmer name whose boxes are unknown (all given);
+    Latin typed in a Khmer box joins the Latin name, unless the same token is there already.
+    """
+    fam, fam_lat = _split_scripts(family_km)
+    giv, giv_lat = _split_scripts(given_km)
+    lat_km, lat_text = _split_scripts(latin)
+    if lat_km and not (fam or giv):
+        giv = lat_km
+    tokens = list(latin_tokens(lat_text))
+    for extra in (fam_lat, giv_lat):
+        tokens += [t for t in latin_tokens(extra) if t not in tokens]
+    return giv, fam, tuple(tokens)
+
+
 @dataclass(frozen=True)
 class MemberKeys:
     """Matching keys derived once per record (never stored as evidence)."""
@@ -75,10 +128,16 @@ class MemberKeys:
     latin_coarse_tokens: tuple[str, ...]
     latin_coarse_joined: frozenset[str]
     latin_coarse_parts: frozenset[str]  # joined keys of every sub-multiset
-    translit: tuple[str, ...]  # anyascii of the Khmer name, weak
+    translit: tuple[str, ...]  # romanised Khmer name (khmer.romanise), phonetic tokens, weak
     translit_parts: frozenset[str]
+    km_given_skel: str | None  # khmer.khmer_skeleton of the given name
+    km_full_skel: tuple[str, ...]  # skeletons of every Khmer token, sorted
+    latin_frames: frozenset[str]  # khmer.latin_frame of each Latin token and joined key
+    translit_frames: frozenset[str]  # the same for the romanised Khmer
     nicknames: frozenset[str]  # coarse keys
     birth_years: tuple[int, int] | None
+    birth_reliable: bool  # from a written date or a document, not a self-report or estimate
+    birth_mid: float | None  # the year the answer points at (middle of the bounds)
     province: str | None
     district: str | None
     commune: str | None
@@ -188,16 +247,15 @@ class MemberRecord:
     def keys(self) -> MemberKeys:
         # cached_property writes to __dict__ directly, which a frozen
         # dataclass allows; keys are computed once per record.
-        given = khmer_tokens(self.given_name_km)
-        family = khmer_tokens(self.family_name_km)
+        names = _name_fields(self.family_name_km, self.given_name_km, self.name_latin)
+        given, family, lat_raw = names
         given_s = strip_khmer_srey(given)
         full_seq = family + given
-        lat = strip_latin_srey(latin_tokens(self.name_latin))
+        full_s = strip_khmer_srey(full_seq)
+        lat = strip_latin_srey(lat_raw)
         coarse_tokens = tuple(latin_coarse_key(t) for t in lat)
         joined = latin_joined_keys(lat)
-        translit = (
-            strip_latin_srey(latin_tokens(" ".join(full_seq))) if full_seq and not lat else ()
-        )
+        translit = strip_latin_srey(tuple(romanised(t) for t in full_seq)) if full_seq else ()
         nick: set[str] = set()
         for n in self.nicknames:
             toks = strip_latin_srey(latin_tokens(n))
@@ -207,11 +265,14 @@ class MemberRecord:
         commune = self.origin_commune or (village[:6] if village else None)
         district = self.origin_district or (commune[:4] if commune else None)
         province = self.origin_province or (district[:2] if district else None)
+        years = birth_year_bounds(
+            self.dob, self.age_stated, self.age_source, self.intake_date, self.zodiac
+        )
         return MemberKeys(
             km_given="".join(given_s) if given_s else None,
             km_given_tokens=given_s,
             km_family_tokens=family,
-            km_full=tuple(sorted(strip_khmer_srey(full_seq))),
+            km_full=tuple(sorted(full_s)),
             km_full_seq=full_seq,
             latin=lat,
             latin_joined=joined,
@@ -220,10 +281,14 @@ class MemberRecord:
             latin_coarse_parts=coarse_parts(lat),
             translit=translit,
             translit_parts=coarse_parts(translit),
+            km_given_skel=_given_skeleton(given),
+            km_full_skel=tuple(sorted(_given_skeleton((t,)) or "" for t in full_seq)),
+            latin_frames=_frames(lat),
+            translit_frames=_frames(translit),
             nicknames=frozenset(nick),
-            birth_years=birth_year_bounds(
-                self.dob, self.age_stated, self.age_source, self.intake_date, self.zodiac
-            ),
+            birth_years=years,
+            birth_reliable=birth_is_reliable(self.dob, self.age_source),
+            birth_mid=(years[0] + years[1]) / 2 if years else None,
             province=province,
             district=district,
             commune=commune,

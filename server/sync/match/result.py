@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import enum
+import math
 from dataclasses import dataclass
+
+from server.sync.match.fellegi_sunter import load_params
 
 BAND_STRONG = "strong"
 BAND_POSSIBLE = "possible"
 BAND_NONE = "none"
 
-#: Weight thresholds. Weights are additive, log-odds-like; see score_members.
-POSSIBLE_WEIGHT = 3.0
-STRONG_WEIGHT = 5.5
+#: Weight thresholds (sums of log2 m/u), chosen on a labelled set by
+#: bench/fit_linkage_weights.py and stored with the m/u parameters (fs_params.json).
+POSSIBLE_WEIGHT: float = load_params()["thresholds"]["possible"]
+STRONG_WEIGHT: float = load_params()["thresholds"]["strong"]
+#: log2 prior odds of a match among blocked pairs (the fitted match rate).
+PRIOR_WEIGHT: float = math.log2(load_params()["match_rate"] / (1 - load_params()["match_rate"]))
+#: Workplace scores (hand-set weights, not fitted) are shown on this scale.
 SCORE_SCALE = 8.0
 
 
@@ -47,3 +54,8 @@ def band_of(weight: float) -> str:
         return BAND_POSSIBLE
     return BAND_NONE
 
+
+
+def match_probability(weight: float) -> float:
+    """Posterior probability of a match for a pair with this summed weight."""
+    return 1 / (1 + 2 ** -max(-60.0, min(60.0, PRIOR_WEIGHT + weight)))
