@@ -6,6 +6,9 @@ from flask import Flask
 
 
 def init_api(app: Flask) -> None:
+    from server.api.http_policy import init_http_policy
+
+    init_http_policy(app)
     from server.api.openrosa import openrosa
 
     app.register_blueprint(openrosa)

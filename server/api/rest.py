@@ -104,9 +104,43 @@ def handle_bug(exc: Exception) -> Response:
     return error_response(errors.InternalError.code, errors.InternalError.message, 500)
 
 
+# The offset (page - 1) * page_size must fit a 64-bit integer on both databases; no list here
+# comes near this many pages.
+MAX_PAGE = 1_000_000
+
+PAGINATION_HEADER_DOC = {
+    "description": "Pagination metadata as a JSON object (total, total_pages, first_page, "
+    "last_page, page, previous_page, next_page), e.g. {\"total\": 3, \"total_pages\": 1}",
+    "schema": {"type": "string"},
+}
+
+
+class StaffBlueprint(Blueprint):
+    """flask-smorest's Blueprint with a bounded page number and the pagination header documented
+    as what it is on the wire: a string holding JSON."""
+
+    def paginate(self, pager: Any = None, **kwargs: Any) -> Any:
+        decorator = super().paginate(pager, **kwargs)
+
+        def bounded(func: Any) -> Any:
+            wrapper = decorator(func)
+            # The same schema class parses the request and documents the parameters.
+            schema_cls = wrapper._apidoc["pagination"]["parameters"]["schema"]
+            default = schema_cls._declared_fields["page"].load_default
+            schema_cls._declared_fields["page"] = ma.fields.Integer(
+                load_default=default, validate=ma.validate.Range(min=1, max=MAX_PAGE)
+            )
+            return wrapper
+
+        return bounded
+
+    def _document_pagination_metadata(self, spec: Any, resp_doc: dict[str, Any]) -> None:
+        resp_doc.setdefault("headers", {})[self.PAGINATION_HEADER_NAME] = PAGINATION_HEADER_DOC
+
+
 def staff_blueprint(name: str, import_name: str, description: str) -> Blueprint:
     """A smorest Blueprint under /api/v1 whose every route needs a staff bearer token."""
-    blp = Blueprint(name, import_name, url_prefix=URL_PREFIX, description=description)
+    blp = StaffBlueprint(name, import_name, url_prefix=URL_PREFIX, description=description)
     blp.before_request(auth.authenticate)
     blp.after_request(auth.finish_request)
     blp.teardown_request(auth.close_session)
