@@ -10,6 +10,7 @@ from flask import Flask
 
 from server.config import Settings, load_settings
 from server.db.session import Database
+from server.private_files import make_process_private, private_dir
 
 
 def create_app(settings: Settings | None = None, overrides: Mapping[str, Any] | None = None) -> Flask:
@@ -24,7 +25,11 @@ def create_app(settings: Settings | None = None, overrides: Mapping[str, Any] | 
     if overrides:
         app.config.update(overrides)
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    make_process_private()
+    from server.sync.ingest import ATTACHMENTS_DIR, TMP_DIR
+
+    for folder in (ATTACHMENTS_DIR, TMP_DIR):
+        private_dir(settings.data_dir / folder)
     app.extensions["sahakum_db"] = Database(settings.database_url)
     app.extensions.setdefault("sahakum_after_submission", [])
     from server.sync.worker import merge_hook

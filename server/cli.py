@@ -10,11 +10,13 @@ from typing import Any
 
 import click
 from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
 
 from server import errors
 from server.config import ConfigError, Settings, load_settings
 from server.db.models import Form, FormState
 from server.db.session import Database
+from server.private_files import make_process_private, private_dir
 
 
 class Context:
@@ -41,9 +43,24 @@ class Context:
 pass_ctx = click.make_pass_decorator(Context, ensure=True)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Group(click.Group):
+    """Every command: a database that cannot be used is one line naming SAHAKUM_DATABASE_URL."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except DBAPIError as exc:
+            from server.db.health import describe_database_error
+
+            url = ctx.ensure_object(Context).settings.database_url
+            raise click.ClickException(describe_database_error(exc, url)) from None
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="sahakum", prog_name="sahakum")
 def main() -> None:
     """Sahakum: the server behind ODK Collect for KWCD's anti-trafficking network."""
+    make_process_private()  # everything a command writes holds or guards personal data
 
 
 # --- serve ----------------------------------------------------------------------------------
@@ -95,7 +112,14 @@ def serve(
     """Run Sahakum under gunicorn (the production WSGI server)."""
     from gunicorn.app.base import BaseApplication
 
+    from server.db.health import database_state
+    from server.serving import hide_server_version, private_gunicorn_settings
+
     settings = ctx.settings
+    state = database_state(ctx.db.engine, settings.database_url)
+    if not state.ready:
+        raise click.ClickException(f"{state.problem} (not starting)")
+    hide_server_version()
     workers = workers or _default_workers()
 
     class _App(BaseApplication):  # type: ignore[misc]
@@ -112,6 +136,7 @@ def serve(
                 "accesslog": None,
                 "errorlog": "-",
             }
+            cfg.update(private_gunicorn_settings(settings.instance_dir, self.cfg.settings))
             for key, value in cfg.items():
                 self.cfg.set(key, value)
 
@@ -137,7 +162,7 @@ def db_upgrade(ctx: Context, revision: str) -> None:
     from server.db import migrate
 
     if ctx.settings.is_sqlite:
-        ctx.settings.instance_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(ctx.settings.instance_dir)
     migrate.upgrade(ctx.settings.database_url, revision)
     click.echo("database is up to date")
 

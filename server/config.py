@@ -12,6 +12,8 @@ from urllib.parse import urlparse
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from server.private_files import private_dir
+
 DEFAULT_INSTANCE_DIR = Path.cwd() / "instance"
 # Collect splits uploads to fit this budget (protocol.md 1.6); Central advertises 100 MB too.
 DEFAULT_MAX_SUBMISSION_BYTES = 100_000_000
@@ -98,7 +100,7 @@ def _instance_secret(instance: Path) -> str:
     try:
         return path.read_text().strip()
     except FileNotFoundError:
-        instance.mkdir(parents=True, exist_ok=True)
+        private_dir(instance)
         key = secrets.token_urlsafe(32)
         try:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
