@@ -275,5 +275,9 @@ from server.cli_staff import staff  # noqa: E402
 
 main.add_command(staff)
 
+from server.cli_backup import backup  # noqa: E402
+
+main.add_command(backup)
+
 if __name__ == "__main__":
     main()
