@@ -18,8 +18,9 @@ POOL_RECYCLE_S = 1800  # below common idle-connection timeouts (PgBouncer, NAT, 
 def create_private_sqlite_file(url: str) -> None:
     """Create the database file 0600 before SQLite does (SQLite would use 0644 minus the umask);
     SQLite gives its -wal and -shm files the database file's mode, so they are private too."""
-    path = make_url(url).database
-    if not path or path == ":memory:" or path.startswith("file:"):
+    parsed = make_url(url)
+    path = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not path or path == ":memory:" or path.startswith("file:"):
         return
     # An existing file keeps its mode; a missing folder is SQLite's error to report.
     with suppress(FileExistsError, FileNotFoundError):
