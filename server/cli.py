@@ -112,14 +112,12 @@ def serve(
     """Run Sahakum under gunicorn (the production WSGI server)."""
     from gunicorn.app.base import BaseApplication
 
-    from server.db.health import database_state
-    from server.serving import hide_server_version, private_gunicorn_settings
+    from server.serving import NotReadyToServe, prepare_to_serve, private_gunicorn_settings
 
-    settings = ctx.settings
-    state = database_state(ctx.db.engine, settings.database_url)
-    if not state.ready:
-        raise click.ClickException(f"{state.problem} (not starting)")
-    hide_server_version()
+    try:
+        settings = prepare_to_serve(ctx.db, ctx.settings)
+    except NotReadyToServe as exc:
+        raise click.ClickException(str(exc)) from None
     workers = workers or _default_workers()
 
     class _App(BaseApplication):  # type: ignore[misc]

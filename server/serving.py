@@ -3,10 +3,15 @@ no control socket or heartbeat files in shared folders (home, /tmp), owner-only 
 
 from __future__ import annotations
 
+import dataclasses
+import os
 from collections.abc import Container
 from pathlib import Path
 from typing import Any
 
+from server.config import Settings
+from server.db.health import database_state
+from server.db.session import Database
 from server.private_files import PRIVATE_UMASK, private_dir
 
 SERVER_HEADER = "sahakum"
@@ -29,3 +34,29 @@ def hide_server_version() -> None:
     import gunicorn.http.wsgi
 
     gunicorn.http.wsgi.SERVER = SERVER_HEADER  # type: ignore[attr-defined]
+
+
+def enable_multiprocess_metrics(settings: Settings) -> Settings:
+    """Let the workers' Prometheus counters add up (prometheus_client multi-process mode).
+
+    prometheus_client reads PROMETHEUS_MULTIPROC_DIR when it is first imported, which happens
+    in each worker after this; the folder is emptied so counts restart with the server."""
+    metrics_dir = private_dir(settings.instance_dir / "run" / "metrics")
+    for stale in metrics_dir.glob("*.db"):
+        stale.unlink()
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
+    return dataclasses.replace(settings, metrics_dir=metrics_dir)
+
+
+class NotReadyToServe(Exception):
+    """The database cannot be used; the message is one line naming SAHAKUM_DATABASE_URL."""
+
+
+def prepare_to_serve(db: Database, settings: Settings) -> Settings:
+    """Refuse to start on a database that is unreachable or not migrated (every request would
+    be a 500), then set the process up for gunicorn. Returns the settings the workers use."""
+    state = database_state(db.engine, settings.database_url)
+    if not state.ready:
+        raise NotReadyToServe(f"{state.problem} (not starting)")
+    hide_server_version()
+    return enable_multiprocess_metrics(settings)

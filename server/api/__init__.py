@@ -6,8 +6,10 @@ from flask import Flask
 
 
 def init_api(app: Flask) -> None:
+    from server.api.health import init_monitoring
     from server.api.http_policy import init_http_policy
 
+    init_monitoring(app)  # first: its timer starts before any other hook can refuse the request
     init_http_policy(app)
     from server.api.openrosa import openrosa
 

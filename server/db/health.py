@@ -51,6 +51,7 @@ class DatabaseState:
     problem: str | None  # one line, or None when reachable and migrated to the newest revision
     current: tuple[str, ...] = ()
     expected: tuple[str, ...] = ()
+    reachable: bool = True
 
     @property
     def ready(self) -> bool:
@@ -68,7 +69,7 @@ def database_state(engine: Engine, database_url: str) -> DatabaseState:
         with engine.connect() as conn:
             current = tuple(sorted(MigrationContext.configure(conn).get_current_heads()))
     except DBAPIError as exc:
-        return DatabaseState(describe_database_error(exc, database_url), (), expected)
+        return DatabaseState(describe_database_error(exc, database_url), (), expected, reachable=False)
     if current != expected:
         shown = ", ".join(current) or "empty"
         problem = (

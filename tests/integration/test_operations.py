@@ -181,7 +181,7 @@ def test_serve__neutral_server_header_and_nothing_in_home_or_shared_folders(tmp_
     subprocess.run([*SAHAKUM, "db", "upgrade"], env=env, check=True, capture_output=True, timeout=120)
     port = _free_port()
     server = subprocess.Popen(
-        [*SAHAKUM, "serve", "--port", str(port), "--workers", "1", "--threads", "2"],
+        [*SAHAKUM, "serve", "--port", str(port), "--workers", "2", "--threads", "2"],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=lambda: os.umask(0o022),
     )
     try:
@@ -199,6 +199,13 @@ def test_serve__neutral_server_header_and_nothing_in_home_or_shared_folders(tmp_
         assert response.headers["Cache-Control"] == "no-store"
         assert list(home.iterdir()) == []  # no ~/.gunicorn control socket
         assert stat.S_IMODE((instance / "run").stat().st_mode) == 0o700
+        # Both workers' counters add up in /metrics (prometheus_client multi-process mode).
+        for _ in range(6):
+            bad = requests.post(f"http://127.0.0.1:{port}/v1/key/{'x' * 43}/submission", timeout=10,
+                                headers={"X-OpenRosa-Version": "1.0", "Connection": "close"})
+            assert bad.status_code == 403
+        metrics = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
+        assert 'sahakum_submissions_received_total{status="403"} 6.0' in metrics
     finally:
         server.terminate()
         server.wait(timeout=30)

@@ -1,0 +1,78 @@
+"""/healthz, /readyz and /metrics for operators and their load balancers and Prometheus.
+
+/healthz and /readyz are public and say nothing a stranger could use (no URLs, no counts).
+/metrics needs `Authorization: Bearer $SAHAKUM_METRICS_TOKEN`; without a configured token it
+answers only requests made directly on this machine (loopback, not relayed by a proxy).
+"""
+
+from __future__ import annotations
+
+import hmac
+import time
+
+from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
+
+from server import monitoring
+
+ops = Blueprint("ops", __name__)
+
+_LOOPBACK = {"127.0.0.1", "::1"}
+_SUBMISSION_ENDPOINT = "openrosa.submission"
+
+
+@ops.get("/healthz")
+def healthz() -> Response:
+    """The process is up and answering (nothing else is checked)."""
+    return jsonify({"status": "ok"})
+
+
+@ops.get("/readyz")
+def readyz() -> Response:
+    """Database reachable, migrations current, merger keeping up: 200, else 503."""
+    settings = current_app.config["SAHAKUM"]
+    result = monitoring.readiness(current_app.extensions["sahakum_db"], settings.merge_lag_limit_s)
+    response = jsonify({"status": "ready" if result.ready else "not ready", "checks": result.checks})
+    response.status_code = 200 if result.ready else 503
+    return response
+
+
+def _metrics_allowed() -> tuple[bool, int]:
+    token = current_app.config["SAHAKUM"].metrics_token
+    if token:
+        scheme, _, sent = request.headers.get("Authorization", "").partition(" ")
+        ok = scheme.lower() == "bearer" and hmac.compare_digest(sent.strip().encode(), token.encode())
+        return ok, 401
+    direct = request.remote_addr in _LOOPBACK and "X-Forwarded-For" not in request.headers
+    return direct, 403
+
+
+@ops.get("/metrics")
+def metrics() -> Response:
+    allowed, status = _metrics_allowed()
+    if not allowed:
+        reply = Response("metrics need SAHAKUM_METRICS_TOKEN or a local request\n", status=status,
+                         mimetype="text/plain")
+        if status == 401:
+            reply.headers["WWW-Authenticate"] = 'Bearer realm="sahakum-metrics"'
+        return reply
+    settings = current_app.config["SAHAKUM"]
+    body = monitoring.metrics_text(current_app.extensions["sahakum_db"], settings.metrics_dir)
+    return Response(body, mimetype="text/plain; version=0.0.4")
+
+
+def _start_timer() -> None:
+    g.sahakum_started = time.perf_counter()
+
+
+def _count_submission(response: Response) -> Response:
+    if request.endpoint == _SUBMISSION_ENDPOINT and request.method == "POST":
+        started = g.get("sahakum_started")
+        if started is not None:
+            monitoring.record_intake(response.status_code, time.perf_counter() - started)
+    return response
+
+
+def init_monitoring(app: Flask) -> None:
+    app.register_blueprint(ops)
+    app.before_request(_start_timer)
+    app.after_request(_count_submission)
