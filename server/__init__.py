@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -10,6 +9,7 @@ from flask import Flask
 
 from server.config import Settings, load_settings
 from server.db.session import Database
+from server.logs import configure_logging
 from server.private_files import make_process_private, private_dir
 
 
@@ -24,7 +24,7 @@ def create_app(settings: Settings | None = None, overrides: Mapping[str, Any] | 
     )
     if overrides:
         app.config.update(overrides)
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(settings.log_level)
     make_process_private()
     from server.sync.ingest import ATTACHMENTS_DIR, TMP_DIR
 

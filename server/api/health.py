@@ -8,16 +8,14 @@ answers only requests made directly on this machine (loopback, not relayed by a 
 from __future__ import annotations
 
 import hmac
-import time
 
-from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request
 
 from server import monitoring
 
 ops = Blueprint("ops", __name__)
 
 _LOOPBACK = {"127.0.0.1", "::1"}
-_SUBMISSION_ENDPOINT = "openrosa.submission"
 
 
 @ops.get("/healthz")
@@ -59,20 +57,3 @@ def metrics() -> Response:
     body = monitoring.metrics_text(current_app.extensions["sahakum_db"], settings.metrics_dir)
     return Response(body, mimetype="text/plain; version=0.0.4")
 
-
-def _start_timer() -> None:
-    g.sahakum_started = time.perf_counter()
-
-
-def _count_submission(response: Response) -> Response:
-    if request.endpoint == _SUBMISSION_ENDPOINT and request.method == "POST":
-        started = g.get("sahakum_started")
-        if started is not None:
-            monitoring.record_intake(response.status_code, time.perf_counter() - started)
-    return response
-
-
-def init_monitoring(app: Flask) -> None:
-    app.register_blueprint(ops)
-    app.before_request(_start_timer)
-    app.after_request(_count_submission)
