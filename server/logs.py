@@ -38,3 +38,6 @@ def configure_logging(level: str) -> None:
         handler.setFormatter(JsonLineFormatter())
         handler.sahakum_json = True  # type: ignore[attr-defined]
         root.addHandler(handler)
+    # The development server's access lines print whole URLs, and OpenRosa URLs hold the
+    # collector's token; gunicorn's access log is off for the same reason (server/cli.py).
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)

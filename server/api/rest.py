@@ -12,7 +12,9 @@ from typing import Any
 import marshmallow as ma
 from flask import Flask, Response, jsonify, request
 from flask_smorest import Api, Blueprint
+from flask_smorest.spec.plugins import unicodeconverter2paramschema
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import UnicodeConverter
 
 from server import errors
 from server.api import auth
@@ -149,6 +151,15 @@ def staff_blueprint(name: str, import_name: str, description: str) -> Blueprint:
     return blp
 
 
+STORABLE_TEXT = r"^[^\x00]*$"
+
+
+def storable_text_pattern(_converter: Any, field: ma.fields.Field, ret: dict[str, Any], **_: Any) -> dict:
+    """apispec attribute function: free strings a client sends may not contain NUL."""
+    free_text = ret.get("type") == "string" and not ({"pattern", "enum", "format"} & ret.keys())
+    return {"pattern": STORABLE_TEXT} if free_text and not field.dump_only else {}
+
+
 def init_staff_api(app: Flask) -> StaffApi:
     app.config.setdefault("API_TITLE", "Sahakum staff API")
     app.config.setdefault("API_VERSION", "v1")
@@ -174,6 +185,12 @@ def init_staff_api(app: Flask) -> StaffApi:
     )
     api = StaffApi(app)
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
+    # server/api/http_policy.py refuses NUL in any text; the document says so, for every
+    # string a client sends (path parameters and request fields).
+    api.ma_plugin.converter.add_attribute_function(storable_text_pattern)
+    api.register_converter(
+        UnicodeConverter, lambda c: {**unicodeconverter2paramschema(c), "pattern": STORABLE_TEXT}
+    )
 
     from server.api import duplicates, members, referrals, submissions, workplaces
 
