@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from typing import Any
 
@@ -45,6 +46,15 @@ def _strings(value: Any) -> Iterable[str]:
             yield from _strings(item)
 
 
+def _json_body() -> Any:
+    """The JSON body, parsed here without touching Flask's JSON cache: the views (webargs) parse
+    it again and answer bad JSON themselves. The raw bytes stay cached for them."""
+    try:
+        return json.loads(request.get_data(cache=True))
+    except ValueError:  # not JSON, or not UTF-8: the view's parser says so
+        return None
+
+
 def _request_texts() -> Iterable[str]:
     yield request.path
     for key, value in request.args.items(multi=True):
@@ -54,7 +64,7 @@ def _request_texts() -> Iterable[str]:
         yield value
     small = (request.content_length or 0) <= _MAX_CHECKED_BODY
     if small and request.is_json:
-        yield from _strings(request.get_json(silent=True))
+        yield from _strings(_json_body())
     elif small and request.mimetype == "application/x-www-form-urlencoded":
         for key, value in request.form.items(multi=True):
             yield key
