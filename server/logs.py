@@ -41,3 +41,5 @@ def configure_logging(level: str) -> None:
     # The development server's access lines print whole URLs, and OpenRosa URLs hold the
     # collector's token; gunicorn's access log is off for the same reason (server/cli.py).
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    # /readyz reads the migration state through Alembic, which announces its plugins at INFO.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
