@@ -10,7 +10,6 @@ from typing import Any
 
 import click
 from sqlalchemy import select
-from sqlalchemy.exc import DBAPIError
 
 from server import errors
 from server.config import ConfigError, Settings, load_settings
@@ -49,7 +48,11 @@ class _Group(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except DBAPIError as exc:
+        except Exception as exc:
+            from sqlalchemy.exc import DBAPIError  # imported only on failure: start-up stays fast
+
+            if not isinstance(exc, DBAPIError):
+                raise
             from server.db.health import describe_database_error
 
             url = ctx.ensure_object(Context).settings.database_url
