@@ -276,6 +276,10 @@ from server.cli_staff import staff  # noqa: E402
 
 main.add_command(staff)
 
+from server.cli_demo import demo  # noqa: E402
+
+main.add_command(demo)
+
 from server.cli_backup import backup  # noqa: E402
 
 main.add_command(backup)

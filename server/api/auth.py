@@ -146,3 +146,12 @@ def audit(action: str, object_type: str, object_ids: Any, note: str | None = Non
         reason=access.normalise_reason(note) or stated_reason(),
         request_id=request_id(),
     )
+
+
+def check_if_match(current_etag: str) -> None:
+    """Refuse a change made on stale information: 428 without If-Match, 412 when it differs."""
+    sent = request.headers.get("If-Match")
+    if not sent:
+        raise errors.PreconditionRequired()
+    if sent.strip() not in {current_etag, "W/" + current_etag}:
+        raise errors.PreconditionFailed()

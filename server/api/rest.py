@@ -192,9 +192,18 @@ def init_staff_api(app: Flask) -> StaffApi:
         UnicodeConverter, lambda c: {**unicodeconverter2paramschema(c), "pattern": STORABLE_TEXT}
     )
 
-    from server.api import duplicates, members, referrals, submissions, workplaces
+    from server.api import (
+        duplicates,
+        members,
+        referral_actions,
+        referrals,
+        submission_review,
+        submissions,
+        workplaces,
+    )
 
-    for module in (submissions, members, workplaces, duplicates, referrals):
+    for module in (submissions, submission_review, members, workplaces, duplicates, referrals,
+                   referral_actions):
         api.register_blueprint(module.blp)
     return api
 

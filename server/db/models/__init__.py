@@ -33,6 +33,13 @@ from server.db.models.cases import (
     WorkplaceStatus,
     WorkplaceVersion,
 )
+from server.db.models.casework import (
+    ReferralEvent,
+    ReferralEventKind,
+    ReferralService,
+    SubmissionComment,
+    SubmissionReview,
+)
 from server.db.models.collectors import Collector, CollectorRole
 from server.db.models.forms import Blob, Form, FormMedia, FormState, FormVersion, MediaKind
 from server.db.models.staff import AuditEntry, StaffRole, StaffUser
@@ -75,6 +82,9 @@ __all__ = [
     "Priority",
     "Referral",
     "ReferralCategory",
+    "ReferralEvent",
+    "ReferralEventKind",
+    "ReferralService",
     "ReferralSource",
     "ReferralSourceKind",
     "ReferralStatus",
@@ -84,6 +94,8 @@ __all__ = [
     "StaffRole",
     "StaffUser",
     "Submission",
+    "SubmissionComment",
+    "SubmissionReview",
     "SubmissionState",
     "SubmissionVersion",
     "UTCDateTime",
