@@ -16,12 +16,12 @@ if TYPE_CHECKING:
 
 def create_app(settings: Settings | None = None, overrides: Mapping[str, Any] | None = None) -> Flask:
     """Application factory: configuration is read once, here or by the caller."""
-    import logging
-
     from flask import Flask
 
     from server.config import load_settings
     from server.db.session import Database
+    from server.logs import configure_logging
+    from server.private_files import make_process_private, private_dir
 
     settings = settings or load_settings()
     app = Flask(__name__, instance_path=str(settings.instance_dir.resolve()), static_folder=None)
@@ -32,8 +32,12 @@ def create_app(settings: Settings | None = None, overrides: Mapping[str, Any] | 
     )
     if overrides:
         app.config.update(overrides)
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    configure_logging(settings.log_level)
+    make_process_private()
+    from server.sync.ingest import ATTACHMENTS_DIR, TMP_DIR
+
+    for folder in (ATTACHMENTS_DIR, TMP_DIR):
+        private_dir(settings.data_dir / folder)
     app.extensions["sahakum_db"] = Database(settings.database_url)
     app.extensions.setdefault("sahakum_after_submission", [])
     from server.sync.worker import merge_hook

@@ -12,6 +12,7 @@ import click
 
 from server import errors
 from server.db.enums import FormState
+from server.private_files import make_process_private
 
 # Commands import what they use when they run: `sahakum --help` and commands that never touch
 # the database start without loading SQLAlchemy, Flask or the models (issue 10: under 0.5 s).
@@ -81,10 +82,26 @@ class _LazyGroup(click.Group):
             with formatter.section("Commands"):
                 formatter.write_dl(rows)
 
+    def invoke(self, ctx: click.Context) -> Any:
+        """Every command: a database that cannot be used is one line naming SAHAKUM_DATABASE_URL."""
+        try:
+            return super().invoke(ctx)
+        except Exception as exc:
+            from sqlalchemy.exc import DBAPIError  # imported only on failure: start-up stays fast
+
+            if not isinstance(exc, DBAPIError):
+                raise
+            from server.db.health import describe_database_error
+
+            url = ctx.ensure_object(Context).settings.database_url
+            raise click.ClickException(describe_database_error(exc, url)) from None
+
 
 @click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="sahakum", prog_name="sahakum")
 def main() -> None:
     """Sahakum: the server behind ODK Collect for KWCD's anti-trafficking network."""
+    make_process_private()  # everything a command writes holds or guards personal data
 
 
 # --- serve ----------------------------------------------------------------------------------
@@ -152,9 +169,13 @@ def serve(
     """Run Sahakum under gunicorn (the production WSGI server) and its merger processes."""
     from gunicorn.app.base import BaseApplication
 
+    from server.serving import NotReadyToServe, prepare_to_serve, private_gunicorn_settings
     from server.sync.merger import MergerPool, merger_command
 
-    settings = ctx.settings
+    try:
+        settings = prepare_to_serve(ctx.db, ctx.settings)
+    except NotReadyToServe as exc:
+        raise click.ClickException(str(exc)) from None
     workers = workers or _default_workers()
     mergers = _default_mergers(settings) if mergers is None else mergers
 
@@ -172,6 +193,7 @@ def serve(
                 "accesslog": None,
                 "errorlog": "-",
             }
+            cfg.update(private_gunicorn_settings(settings.instance_dir, self.cfg.settings))
             for key, value in cfg.items():
                 self.cfg.set(key, value)
 
@@ -205,9 +227,10 @@ def db() -> None:
 def db_upgrade(ctx: Context, revision: str) -> None:
     """Migrate the database to REVISION (default: the newest)."""
     from server.db import migrate
+    from server.private_files import private_dir
 
     if ctx.settings.is_sqlite:
-        ctx.settings.instance_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(ctx.settings.instance_dir)
     migrate.upgrade(ctx.settings.database_url, revision)
     click.echo("database is up to date")
 
@@ -324,6 +347,10 @@ from server.cli_staff import staff  # noqa: E402
 
 main.add_command(staff)
 
+
+from server.cli_backup import backup  # noqa: E402
+
+main.add_command(backup)
 
 if __name__ == "__main__":
     main()

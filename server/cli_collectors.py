@@ -6,14 +6,22 @@ import io
 import json
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import click
 
 from server import errors
 from server.cli import Context, pass_ctx
 from server.db.enums import CollectorRole
+from server.private_files import private_dir
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8000"
+LOOPBACK_HOSTS = {"localhost", "::1", "0.0.0.0"}  # noqa: S104 - names compared, nothing bound
+
+
+def only_this_machine(base_url: str) -> bool:
+    host = urlsplit(base_url).hostname or ""
+    return host in LOOPBACK_HOSTS or host.startswith("127.")
 
 
 @click.group()
@@ -25,7 +33,7 @@ def _write_png(path: Path, payload: str) -> None:
     """The QR code holds the secret URL: written owner-only (0600)."""
     import segno
 
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     buffer = io.BytesIO()
     segno.make(payload, error="l").save(buffer, kind="png", scale=6, border=4)
     if path.exists():
@@ -54,18 +62,29 @@ def collectors_add(
 ) -> None:
     """Create collector NAME (an account label such as PE07) and print its Collect set-up."""
     import segno
+    from sqlalchemy import select
 
     from server.accounts.collectors import CollectSettings, create_collector, server_url
+    from server.db.models import Collector
 
     settings = ctx.settings
     base = (base_url or settings.base_url or DEFAULT_BASE_URL).rstrip("/")
     try:
         with ctx.db.transaction() as session:
+            replaced = replace and session.scalar(
+                select(Collector.id).where(Collector.name == name.strip())
+            ) is not None
             collector, token = create_collector(session, name, role, communes, replace=replace)
             collector_name, collector_role = collector.name, collector.role.value
     except errors.SahakumError as exc:
         raise click.ClickException(exc.detail_message) from None
     url = server_url(base, token)
+    if only_this_machine(base):
+        click.echo(
+            f"warning: {base} only works on this machine; phones need the server's public "
+            "address: set SAHAKUM_BASE_URL or pass --base-url",
+            err=True,
+        )
     payload = CollectSettings(url).qr_payload()
     png = (qr_dir or settings.instance_dir / "qr") / f"collector-{collector.id}.png"
     _write_png(png, payload)
@@ -74,7 +93,11 @@ def collectors_add(
             {"name": collector_name, "role": collector_role, "server_url": url, "qr_png": str(png)}
         ))
         return
-    click.echo(f"collector {collector_name} ({collector_role}) created")
+    if replaced:
+        click.echo(f"collector {collector_name} ({collector_role}) replaced: it has a new token, "
+                   "the phone set-up printed before stops working")
+    else:
+        click.echo(f"collector {collector_name} ({collector_role}) created")
     click.echo(f"server URL for Collect (keep it secret): {url}")
     click.echo(f"QR code (Collect > Add project > scan): {png}")
     out = io.StringIO()

@@ -7,14 +7,18 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from server.private_files import private_dir
+
 DEFAULT_INSTANCE_DIR = Path.cwd() / "instance"
 # Collect splits uploads to fit this budget (protocol.md 1.6); Central advertises 100 MB too.
 DEFAULT_MAX_SUBMISSION_BYTES = 100_000_000
+DEFAULT_MERGE_LAG_LIMIT_S = 600
 
 
 class ConfigError(Exception):
@@ -30,6 +34,12 @@ class Settings:
     max_submission_bytes: int
     instance_dir: Path
     log_level: str = "INFO"
+    # Bearer token for /metrics; without one /metrics answers only direct local requests.
+    metrics_token: str | None = None
+    # /readyz reports the merger stalled when a submission waits longer than this to be merged.
+    merge_lag_limit_s: int = DEFAULT_MERGE_LAG_LIMIT_S
+    # prometheus_client's multi-process folder (set by `sahakum serve` for its workers).
+    metrics_dir: Path | None = None
 
     @property
     def is_sqlite(self) -> bool:
@@ -88,7 +98,23 @@ def load_settings(env: Mapping[str, str] | None = None, instance_dir: Path | Non
         max_submission_bytes=max_bytes,
         instance_dir=instance,
         log_level=log_level,
+        **_monitoring_settings(env),
     )
+
+
+def _monitoring_settings(env: Mapping[str, str]) -> dict[str, Any]:
+    metrics_token = env.get("SAHAKUM_METRICS_TOKEN") or None
+    if metrics_token is not None and len(metrics_token) < 16:
+        raise ConfigError("SAHAKUM_METRICS_TOKEN must be at least 16 characters")
+    raw_lag = env.get("SAHAKUM_MERGE_LAG_LIMIT") or str(DEFAULT_MERGE_LAG_LIMIT_S)
+    if not raw_lag.isdigit() or int(raw_lag) < 1:
+        raise ConfigError(f"SAHAKUM_MERGE_LAG_LIMIT must be a whole number of seconds, got {raw_lag!r}")
+    metrics_dir = env.get("PROMETHEUS_MULTIPROC_DIR")
+    return {
+        "metrics_token": metrics_token,
+        "merge_lag_limit_s": int(raw_lag),
+        "metrics_dir": Path(metrics_dir) if metrics_dir else None,
+    }
 
 
 def _instance_secret(instance: Path) -> str:
@@ -98,7 +124,7 @@ def _instance_secret(instance: Path) -> str:
     try:
         return path.read_text().strip()
     except FileNotFoundError:
-        instance.mkdir(parents=True, exist_ok=True)
+        private_dir(instance)
         key = secrets.token_urlsafe(32)
         try:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

@@ -34,7 +34,12 @@ def db_session() -> Session:
     """The request's session, in a transaction committed after a successful response."""
     session: Session | None = g.get("sahakum_session")
     if session is None:
-        session = current_app.extensions["sahakum_db"].sessionmaker()
+        # A staff read may end with an audit write in the same transaction. On SQLite a
+        # transaction that has read cannot start writing once another connection has committed
+        # (SQLITE_BUSY_SNAPSHOT, which busy_timeout does not wait out), so there the request
+        # takes the write lock up front and concurrent staff requests queue instead of failing.
+        # PostgreSQL is unaffected (lock_for_write only changes SQLite's BEGIN).
+        session = current_app.extensions["sahakum_db"].session(lock_for_write=True)
         session.begin()
         g.sahakum_session = session
     return session

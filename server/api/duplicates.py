@@ -15,7 +15,7 @@ from flask.views import MethodView
 from server import errors
 from server.accounts import access
 from server.api import auth, schemas
-from server.api.rest import PAGE, page_of, staff_blueprint
+from server.api.rest import PAGE, ErrorSchema, page_of, staff_blueprint
 from server.casework import duplicates, queries
 from server.db.models.cases import CandidatePair, EntityType
 from server.sync import clusters
@@ -63,6 +63,22 @@ def load_pair(pair_id: str) -> CandidatePair:
     if pair is None:
         raise errors.NotFound("There is no candidate pair with this id.")
     return pair
+
+
+IF_MATCH_PARAMETER = {
+    "in": "header",
+    "name": "If-Match",
+    "required": True,
+    "schema": {"type": "string"},
+    "description": "The pair's ETag, from GET /duplicates/{pair_id}",
+}
+
+
+def documents_if_match(func: Any) -> Any:
+    """The If-Match header and the two answers about it, in the OpenAPI document."""
+    func = blp.doc(parameters=[IF_MATCH_PARAMETER])(func)
+    func = blp.alt_response(412, schema=ErrorSchema, description="The pair changed: reload it")(func)
+    return blp.alt_response(428, schema=ErrorSchema, description="If-Match is missing")(func)
 
 
 def check_if_match(pair: CandidatePair) -> None:
@@ -135,6 +151,7 @@ class DuplicateMerge(MethodView):
     @auth.require_roles(*access.REVIEW_ROLES)
     @blp.arguments(schemas.MergeArgsSchema, required=False)
     @blp.alt_response(200, schema=schemas.DecisionSchema, success=True)
+    @documents_if_match
     def post(self, args: dict[str, Any], pair_id: str) -> Any:
         """Merge the two records (If-Match: the pair's ETag). The survivor is the oldest record
         unless `survivor_id` names one of the two. Undo with POST /members/<id>/unmerge."""
@@ -152,6 +169,7 @@ class DuplicateReject(MethodView):
     @auth.require_roles(*access.REVIEW_ROLES)
     @blp.arguments(schemas.ReviewNoteSchema, required=False)
     @blp.alt_response(200, schema=schemas.DecisionSchema, success=True)
+    @documents_if_match
     def post(self, args: dict[str, Any], pair_id: str) -> Any:
         """Mark the pair "not the same" (If-Match: the pair's ETag); it is never proposed again."""
         pair = load_pair(pair_id)

@@ -12,7 +12,9 @@ from typing import Any
 import marshmallow as ma
 from flask import Flask, Response, jsonify, request
 from flask_smorest import Api, Blueprint
+from flask_smorest.spec.plugins import unicodeconverter2paramschema
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import UnicodeConverter
 
 from server import errors
 from server.api import auth
@@ -104,15 +106,58 @@ def handle_bug(exc: Exception) -> Response:
     return error_response(errors.InternalError.code, errors.InternalError.message, 500)
 
 
+# The offset (page - 1) * page_size must fit a 64-bit integer on both databases; no list here
+# comes near this many pages.
+MAX_PAGE = 1_000_000
+
+PAGINATION_HEADER_DOC = {
+    "description": "Pagination metadata as a JSON object (total, total_pages, first_page, "
+    "last_page, page, previous_page, next_page), e.g. {\"total\": 3, \"total_pages\": 1}",
+    "schema": {"type": "string"},
+}
+
+
+class StaffBlueprint(Blueprint):
+    """flask-smorest's Blueprint with a bounded page number and the pagination header documented
+    as what it is on the wire: a string holding JSON."""
+
+    def paginate(self, pager: Any = None, **kwargs: Any) -> Any:
+        decorator = super().paginate(pager, **kwargs)
+
+        def bounded(func: Any) -> Any:
+            wrapper = decorator(func)
+            # The same schema class parses the request and documents the parameters.
+            schema_cls = wrapper._apidoc["pagination"]["parameters"]["schema"]
+            default = schema_cls._declared_fields["page"].load_default
+            schema_cls._declared_fields["page"] = ma.fields.Integer(
+                load_default=default, validate=ma.validate.Range(min=1, max=MAX_PAGE)
+            )
+            return wrapper
+
+        return bounded
+
+    def _document_pagination_metadata(self, spec: Any, resp_doc: dict[str, Any]) -> None:
+        resp_doc.setdefault("headers", {})[self.PAGINATION_HEADER_NAME] = PAGINATION_HEADER_DOC
+
+
 def staff_blueprint(name: str, import_name: str, description: str) -> Blueprint:
     """A smorest Blueprint under /api/v1 whose every route needs a staff bearer token."""
-    blp = Blueprint(name, import_name, url_prefix=URL_PREFIX, description=description)
+    blp = StaffBlueprint(name, import_name, url_prefix=URL_PREFIX, description=description)
     blp.before_request(auth.authenticate)
     blp.after_request(auth.finish_request)
     blp.teardown_request(auth.close_session)
     blp.register_error_handler(errors.SahakumError, handle_sahakum_error)
     blp.register_error_handler(Exception, handle_bug)
     return blp
+
+
+STORABLE_TEXT = r"^[^\x00]*$"
+
+
+def storable_text_pattern(_converter: Any, field: ma.fields.Field, ret: dict[str, Any], **_: Any) -> dict:
+    """apispec attribute function: free strings a client sends may not contain NUL."""
+    free_text = ret.get("type") == "string" and not ({"pattern", "enum", "format"} & ret.keys())
+    return {"pattern": STORABLE_TEXT} if free_text and not field.dump_only else {}
 
 
 def init_staff_api(app: Flask) -> StaffApi:
@@ -140,6 +185,12 @@ def init_staff_api(app: Flask) -> StaffApi:
     )
     api = StaffApi(app)
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
+    # server/api/http_policy.py refuses NUL in any text; the document says so, for every
+    # string a client sends (path parameters and request fields).
+    api.ma_plugin.converter.add_attribute_function(storable_text_pattern)
+    api.register_converter(
+        UnicodeConverter, lambda c: {**unicodeconverter2paramschema(c), "pattern": STORABLE_TEXT}
+    )
 
     from server.api import (
         duplicates,

@@ -2,19 +2,34 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 IMMEDIATE_OPTION = "sahakum_sqlite_immediate"
 POOL_RECYCLE_S = 1800  # below common idle-connection timeouts (PgBouncer, NAT, cloud LBs)
 
 
+def create_private_sqlite_file(url: str) -> None:
+    """Create the database file 0600 before SQLite does (SQLite would use 0644 minus the umask);
+    SQLite gives its -wal and -shm files the database file's mode, so they are private too."""
+    parsed = make_url(url)
+    path = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not path or path == ":memory:" or path.startswith("file:"):
+        return
+    # An existing file keeps its mode; a missing folder is SQLite's error to report.
+    with suppress(FileExistsError, FileNotFoundError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     if url.startswith("sqlite"):
+        create_private_sqlite_file(url)
         engine = create_engine(
             url,
             connect_args={"check_same_thread": False, "timeout": 30},

@@ -103,7 +103,8 @@ def test_list__filters_by_form_collector_commune_event_dates_review_state_and_al
         "2026-11-20", "180102", True, "PE08")
     r = staff["me"].get("/api/v1/submissions?page_size=2")
     assert json.loads(r.headers["X-Pagination"])["total"] == 3
-    assert staff["me"].get("/api/v1/submissions?commune=18%00").status_code == 422
+    # NUL is refused for every parameter before validation (server/api/http_policy.py).
+    assert staff["me"].get("/api/v1/submissions?commune=18%00").status_code == 400
 
 
 def test_review__one_submission_with_if_match_note_required_audited_and_rejected_not_counted(

@@ -36,7 +36,7 @@ def test_collectors_add_list_revoke__token_works_then_403(
         "--json",
     )
     assert result.exit_code == 0, result.output
-    out = json.loads(result.output)
+    out = json.loads(result.stdout)
     assert set(out) == {"name", "role", "server_url", "qr_png"}
     token = out["server_url"].rsplit("/", 1)[-1]
     assert len(token) == 64 and out["server_url"] == f"http://localhost/v1/key/{token}"
@@ -68,7 +68,7 @@ def test_collectors_add_list_revoke__token_works_then_403(
     replaced = run("collectors", "add", "PE09", "--role", "peer_educator", "--replace", "--json",
                    "--base-url", "http://localhost")
     assert replaced.exit_code == 0, replaced.output
-    new_url = json.loads(replaced.output)["server_url"]
+    new_url = json.loads(replaced.stdout)["server_url"]
     assert new_url != out["server_url"]
     assert collect.request("GET", "formList").status_code == 403
     assert {e.form_id for e in CollectClient(client, new_url).form_list()} == {

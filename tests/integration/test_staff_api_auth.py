@@ -77,7 +77,7 @@ def test_bad_query_argument__422_json_naming_the_field(staff: dict[str, StaffCli
 
 
 def test_bad_id__404_not_500(staff: dict[str, StaffClient]):  # noqa: F811
-    for url in ("/api/v1/members/not-a-uuid", "/api/v1/workplaces/%00", "/api/v1/referrals/12",
+    for url in ("/api/v1/members/not-a-uuid", "/api/v1/workplaces/not-a-uuid", "/api/v1/referrals/12",
                 "/api/v1/duplicates/x", "/api/v1/submissions/uuid:nothing"):
         assert_error(staff["child_protection"].get(url), 404, "not_found")
 

@@ -1,0 +1,133 @@
+# ruff: noqa: F811  (pytest fixtures imported from tests.support are parameters here)
+"""/healthz, /readyz and /metrics: what an operator sees, and what a stranger does not."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import update
+
+from server import create_app
+from server.config import Settings
+from server.db.models import Submission, SubmissionState, utcnow
+from server.db.models.cases import CandidatePair, EntityType
+from server.db.session import Database
+from tests.support.collect import CollectClient
+from tests.support.fixtures import accounts, pe  # noqa: F401
+from tests.support.instances import build_instance
+from tests.support.staff_api import make_member, make_submission
+
+REMOTE = {"REMOTE_ADDR": "203.0.113.9"}
+METRICS_TOKEN = "metrics-token-0123456789"
+
+
+def sample(body: str, name: str, **labels: str) -> float:
+    """The value of one sample in a Prometheus text exposition (0 when absent)."""
+    wanted = ",".join(f'{k}="{v}"' for k, v in labels.items())
+    pattern = rf"^{re.escape(name)}(?:\{{{re.escape(wanted)}\}})? (\S+)$" if wanted else rf"^{name} (\S+)$"
+    match = re.search(pattern, body, re.MULTILINE)
+    return float(match.group(1)) if match else 0.0
+
+
+def test_healthz__200_without_touching_the_database(tmp_path: Path) -> None:
+    settings = Settings(
+        database_url="postgresql+psycopg://nobody@127.0.0.1:1/none", data_dir=tmp_path / "d",
+        secret_key="k" * 20, base_url=None, max_submission_bytes=10_000_000, instance_dir=tmp_path,
+    )
+    client = create_app(settings).test_client()
+    assert client.get("/healthz").get_json() == {"status": "ok"}
+    ready = client.get("/readyz")
+    assert ready.status_code == 503
+    assert ready.get_json()["checks"]["database"] == "unreachable"
+    assert "127.0.0.1" not in ready.get_data(as_text=True)  # no addresses for strangers
+
+
+def test_readyz__ready_when_migrated_and_nothing_waits(client: FlaskClient) -> None:
+    r = client.get("/readyz")
+    assert r.status_code == 200
+    checks = {"database": "ok", "migrations": "ok", "merger": "ok"}
+    assert r.get_json() == {"status": "ready", "checks": checks}
+
+
+def test_readyz__merger_stalled_when_a_submission_waits_past_the_limit(
+    client: FlaskClient, db: Database
+) -> None:
+    an_hour_ago = utcnow() - timedelta(hours=1)
+    with db.transaction() as s:
+        sub = make_submission(s, state=SubmissionState.RECEIVED)
+        s.execute(update(Submission).where(Submission.id == sub.id).values(updated_at=an_hour_ago))
+    r = client.get("/readyz")
+    assert r.status_code == 503
+    assert r.get_json()["checks"]["merger"].startswith("stalled")
+
+
+def test_readyz__migrations_not_current(tmp_path: Path) -> None:
+    settings = Settings(
+        database_url=f"sqlite:///{tmp_path / 'empty.sqlite3'}", data_dir=tmp_path / "d",
+        secret_key="k" * 20, base_url=None, max_submission_bytes=10_000_000, instance_dir=tmp_path,
+    )
+    r = create_app(settings).test_client().get("/readyz")
+    assert r.status_code == 503
+    assert r.get_json()["checks"] == {"database": "ok", "migrations": "not current", "merger": "unknown"}
+
+
+def test_metrics__without_token_only_direct_local_requests(client: FlaskClient) -> None:
+    assert client.get("/metrics").status_code == 200  # the test client is 127.0.0.1
+    assert client.get("/metrics", environ_overrides=REMOTE).status_code == 403
+    assert client.get("/metrics", headers={"X-Forwarded-For": "203.0.113.9"}).status_code == 403
+
+
+@pytest.fixture
+def token_app(settings: Settings, db: Database) -> Any:
+    app = create_app(dataclasses.replace(settings, metrics_token=METRICS_TOKEN), {"TESTING": True})
+    yield app
+    app.extensions["sahakum_db"].dispose()
+
+
+def test_metrics__with_token_configured_the_token_is_required_even_locally(token_app: Flask) -> None:
+    client = token_app.test_client()
+    assert client.get("/metrics").status_code == 401
+    wrong = {"Authorization": "Bearer wrong-token-000000000"}
+    assert client.get("/metrics", headers=wrong).status_code == 401
+    right = {"Authorization": f"Bearer {METRICS_TOKEN}"}
+    ok = client.get("/metrics", headers=right, environ_overrides=REMOTE)
+    assert ok.status_code == 200
+
+
+def test_metrics__intake_queues_and_pairs_counted_without_personal_data(
+    published_forms: Any, pe: CollectClient, client: FlaskClient, db: Database, accounts: Any
+) -> None:
+    before = client.get("/metrics").get_data(as_text=True)
+    entry = next(e for e in pe.form_list() if e.form_id == "workplace_visit")
+    media = {m.filename: pe.download_media(m) for m in pe.manifest(entry)}
+    xml = build_instance(pe.download_form(entry), media=media)
+    assert pe.submit(xml)[-1].status_code == 201
+    assert pe.submit(b"<not-xml")[-1].status_code == 400
+    with db.transaction() as s:
+        a = make_member(s, "M-0001", given_name_km="Sreymom", phone="+85512999888")
+        b = make_member(s, "M-0002", given_name_km="Sreymom", phone="+85512999888")
+        s.add(CandidatePair(entity_type=EntityType.MEMBER, a_id=a.id, b_id=b.id, score=0.9, band="probable"))
+        make_submission(s, state=SubmissionState.MERGE_FAILED)
+    body = client.get("/metrics").get_data(as_text=True)
+
+    def grew(name: str, **labels: str) -> float:
+        return sample(body, name, **labels) - sample(before, name, **labels)
+
+    assert grew("sahakum_submissions_received_total", status="201") == 1
+    assert grew("sahakum_submissions_received_total", status="400") == 1
+    assert grew("sahakum_intake_seconds_count") == 2
+    assert sample(body, "sahakum_database_up") == 1
+    assert sample(body, "sahakum_submissions", state="merged") + sample(body, "sahakum_submissions",
+                                                                        state="received") >= 1
+    assert sample(body, "sahakum_merge_failures") == 1
+    assert sample(body, "sahakum_duplicate_pairs_pending", entity_type="member") == 1
+    assert sample(body, "sahakum_merge_lag_seconds") >= 0
+    for secret in ("Sreymom", "85512999888", "uuid:", accounts["peer_educator"].token):
+        assert secret not in body
