@@ -1,0 +1,74 @@
+"""`sahakum import`, `sahakum report` and `sahakum export`: programme reporting from the shell."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import sys
+import uuid
+from pathlib import Path
+
+import click
+
+from server import errors
+
+
+def _ctx() -> object:
+    from server.cli import Context
+
+    return click.get_current_context().ensure_object(Context)
+
+
+def _actor() -> str:
+    # The operator's login, for the batch's created_by (no staff account on the shell).
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli"
+
+
+@click.command("import")
+@click.argument("kind")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Check and preview the rows; store nothing.")
+def import_command(kind: str, file: Path, dry_run: bool) -> None:
+    """Import staff records of KIND from a CSV or XLSX FILE (all rows, or none when a row has an
+    error). KIND is one of: courses, sessions, attendance, gatekeepers, peer_educators,
+    meetings, meeting_attendance, distributions, hotline, savings_groups, savings_members,
+    savings_books, savings_deposits, apprenticeships, livelihood."""
+    from server.reports.import_kinds import KINDS
+    from server.reports.importing import run_import
+
+    spec = KINDS.get(kind)
+    if spec is None:
+        raise click.ClickException(f"Unknown kind. Choose one of: {', '.join(KINDS)}.")
+    ctx = _ctx()
+    try:
+        with ctx.db.transaction() as session:  # type: ignore[attr-defined]
+            result, batch = run_import(session, spec, file.read_bytes(), _actor(), dry_run=dry_run)
+            out = result.as_dict() | {"dry_run": dry_run, "batch_id": str(batch.id) if batch else None}
+    except errors.SahakumError as exc:
+        raise click.ClickException(exc.detail_message) from None
+    click.echo(json.dumps(out, ensure_ascii=False, indent=1))
+    if not result.valid:
+        sys.exit(1)
+
+
+@click.command("import-undo")
+@click.argument("batch_id")
+def import_undo_command(batch_id: str) -> None:
+    """Undo an import batch: delete exactly the rows it stored."""
+    from server.reports.import_kinds import KINDS
+    from server.reports.importing import undo_batch
+
+    try:
+        bid = uuid.UUID(batch_id)
+    except ValueError:
+        raise click.ClickException("Not an import id.") from None
+    ctx = _ctx()
+    try:
+        with ctx.db.transaction() as session:  # type: ignore[attr-defined]
+            batch = undo_batch(session, bid, _actor(), KINDS)
+            click.echo(f"undone: {batch.kind}, {batch.rows} rows")
+    except errors.SahakumError as exc:
+        raise click.ClickException(exc.detail_message) from None
