@@ -31,6 +31,7 @@ from server.db.models import (
     WorkplaceName,
     WorkplaceStatus,
 )
+from server.reports.device_lists import savings_groups_csv
 from server.sync.cases import as_uuid
 
 COLLECTORS_HEADER: tuple[str, ...] = ("name", "label", "communes")
@@ -186,6 +187,7 @@ BUILDERS: dict[str, Callable[[Session, Collector], bytes]] = {
     "collectors.csv": collectors_csv,
     "members.csv": members_csv,
     "workplaces.csv": workplaces_csv,
+    "savings_groups.csv": savings_groups_csv,
 }
 
 
