@@ -250,10 +250,10 @@ from server.cli_staff import staff  # noqa: E402
 
 main.add_command(staff)
 
-from server.cli_reports import import_command, import_undo_command  # noqa: E402
+from server.cli_reports import import_command, import_undo_command, report  # noqa: E402
 
-main.add_command(import_command)
-main.add_command(import_undo_command)
+for _command in (import_command, import_undo_command, report):
+    main.add_command(_command)
 
 if __name__ == "__main__":
     main()

@@ -72,3 +72,44 @@ def import_undo_command(batch_id: str) -> None:
             click.echo(f"undone: {batch.kind}, {batch.rows} rows")
     except errors.SahakumError as exc:
         raise click.ClickException(exc.detail_message) from None
+
+
+@click.group()
+def report() -> None:
+    """The programme's indicator report (domain.md 5)."""
+
+
+@report.command("indicators")
+@click.option("--period", required=True, help="2026-11, 2026-Q4, 2026 or 2026-11-01..2026-11-30")
+@click.option("--external", is_flag=True, help="Show cells under 5 and child-protection figures as <5.")
+@click.option("--format", "fmt", type=click.Choice(["json", "csv", "xlsx"]), default="json",
+              show_default=True)
+@click.option("--lang", type=click.Choice(["en", "km"]), default="en", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write here, not stdout.")
+@click.option("--freeze", is_flag=True, help="Also store the report as a snapshot and print its SHA-256.")
+def report_indicators(period: str, external: bool, fmt: str, lang: str, output: Path | None,
+                      freeze: bool) -> None:
+    """Compute the 18 indicators for a period."""
+    from server.reports import report as reports
+
+    ctx = _ctx()
+    try:
+        with ctx.db.transaction() as session:  # type: ignore[attr-defined]
+            body = reports.build_report(session, period, external=external, lang=lang)
+            snap = reports.freeze(session, body, _actor()) if freeze else None
+    except errors.SahakumError as exc:
+        raise click.ClickException(exc.detail_message) from None
+    if fmt == "json":
+        content = (json.dumps(body, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+    else:
+        content = reports.render_csv(body) if fmt == "csv" else reports.render_xlsx(body)
+    if output:
+        output.write_bytes(content)
+    elif fmt == "xlsx" and sys.stdout.isatty():
+        raise click.ClickException("XLSX is binary: give -o FILE.")
+    else:
+        sys.stdout.buffer.write(content)
+        sys.stdout.flush()
+    if snap is not None:
+        click.echo(f"snapshot {snap.id} sha256 {snap.sha256}", err=True)

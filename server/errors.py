@@ -166,6 +166,9 @@ ReportPeriodInvalid = _error(
     "The period is a month (2026-11), a quarter (2026-Q4), a year (2026) "
     "or a date range (2026-11-01..2026-11-30).",
 )
+SnapshotCorrupt = _error(
+    "report.snapshot_corrupt", 409, "This snapshot no longer matches its SHA-256: it was changed."
+)
 ExportFormatUnknown = _error("export.format_unknown", 422, "The format is csv or xlsx.")
 
 

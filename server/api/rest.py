@@ -141,9 +141,9 @@ def init_staff_api(app: Flask) -> StaffApi:
     api = StaffApi(app)
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
 
-    from server.api import duplicates, imports, members, referrals, submissions, workplaces
+    from server.api import duplicates, imports, members, referrals, reports, submissions, workplaces
 
-    for module in (submissions, members, workplaces, duplicates, referrals, imports):
+    for module in (submissions, members, workplaces, duplicates, referrals, imports, reports):
         api.register_blueprint(module.blp)
     return api
 

@@ -1,0 +1,56 @@
+"""What every indicator computation receives: the session, the period, and lookups computed
+once per report (canonical ids, exclusions, communes)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from functools import cached_property
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from server.db.models import Workplace
+from server.reports import scope
+from server.reports.periods import Period
+
+
+@dataclass
+class ReportContext:
+    session: Session
+    period: Period
+    # Child-protection referrals are counted only when the reader may see them (the
+    # child_protection role, or the command line); otherwise they are left out of every count
+    # and the child-protection figures show "<5".
+    child_visible: bool = True
+
+    @cached_property
+    def member_survivor(self) -> dict[uuid.UUID, uuid.UUID]:
+        return scope.canonical_members(self.session)
+
+    @cached_property
+    def workplace_survivor(self) -> dict[uuid.UUID, uuid.UUID]:
+        return scope.canonical_workplaces(self.session)
+
+    @cached_property
+    def excluded_members(self) -> set[uuid.UUID]:
+        return scope.excluded_members(self.session)
+
+    @cached_property
+    def workplace_commune(self) -> dict[uuid.UUID, str | None]:
+        return dict(self.session.execute(select(Workplace.id, Workplace.commune_code)).tuples())
+
+    def member(self, member_id: uuid.UUID | None) -> uuid.UUID | None:
+        if member_id is None:
+            return None
+        survivor = self.member_survivor.get(member_id, member_id)
+        return None if survivor in self.excluded_members else survivor
+
+    def workplace(self, workplace_id: uuid.UUID | None) -> uuid.UUID | None:
+        if workplace_id is None:
+            return None
+        return self.workplace_survivor.get(workplace_id, workplace_id)
+
+    def commune_of_workplace(self, workplace_id: uuid.UUID | None) -> str:
+        wid = self.workplace(workplace_id)
+        return (self.workplace_commune.get(wid) if wid else None) or "unknown"
