@@ -23,7 +23,8 @@ class CellError(ValueError):
         self.column = column
 
 
-_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$")
+# Member codes end in a Crockford check symbol, which may be one of * ~ $ = (domain.md 2.2).
+_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.*~$=-]{0,31}$")
 _DMY = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
 _PHONE = re.compile(r"^(?:\+?855|0)([1-9][0-9]{7,8})$")
 

@@ -38,7 +38,7 @@ class ReportContext:
 
     @cached_property
     def workplace_commune(self) -> dict[uuid.UUID, str | None]:
-        return dict(self.session.execute(select(Workplace.id, Workplace.commune_code)).tuples())
+        return dict(self.session.execute(select(Workplace.id, Workplace.commune_code)).all())
 
     def member(self, member_id: uuid.UUID | None) -> uuid.UUID | None:
         if member_id is None:

@@ -169,6 +169,7 @@ def build_hotline(s: Session, v: Mapping[str, Any], lk: Lookups) -> list[Base]:
         event_date=v["date"],
     )
     s.add(referral)
+    s.flush()  # no relationship orders the two inserts: the referral must exist first
     return [ReferralReport(referral_id=referral.id, channel=v["channel"] or ReportChannel.POLICE_HOTLINE,
                            reporter_type=v["reporter_type"], reported_on=v["date"])]
 

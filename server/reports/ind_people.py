@@ -71,7 +71,7 @@ def _pe_attendance(ctx: ReportContext, session_ids: list[uuid.UUID]) -> list[tup
         return []
     by_member = dict(ctx.session.execute(
         select(PeerEducator.member_id, PeerEducator.id).where(PeerEducator.member_id.is_not(None))
-    ).tuples())
+    ).all())
     out = []
     for sid, pe_id, member_id in ctx.session.execute(
         select(Attendance.session_id, Attendance.peer_educator_id, Attendance.member_id)

@@ -45,7 +45,7 @@ def canonical_members(session: Session) -> dict[uuid.UUID, uuid.UUID]:
     """Merged-away member id -> its survivor (following chains). Others map to themselves."""
     links = dict(session.execute(
         select(Member.id, Member.merged_into_member_id).where(Member.merged_into_member_id.is_not(None))
-    ).tuples())
+    ).all())
     out: dict[uuid.UUID, uuid.UUID] = {}
     for loser in links:
         target = links[loser]
@@ -61,7 +61,7 @@ def canonical_workplaces(session: Session) -> dict[uuid.UUID, uuid.UUID]:
     links = dict(session.execute(
         select(Workplace.id, Workplace.merged_into_workplace_id)
         .where(Workplace.merged_into_workplace_id.is_not(None))
-    ).tuples())
+    ).all())
     out: dict[uuid.UUID, uuid.UUID] = {}
     for loser, target in links.items():
         for _ in range(20):
@@ -91,12 +91,14 @@ def member_values_at(
         return {}
     current = dict(session.execute(
         select(Member.id, getattr(Member, field)).where(Member.id.in_(ids))
-    ).tuples())
+    ).all())
     history: dict[uuid.UUID, list[tuple[datetime, str | None]]] = defaultdict(list)
+    # Changes from nothing (the record being created) are skipped: a record sent days after the
+    # event still existed at the event (its dates say so), receipt time is not its birth.
     for mid, at, old in session.execute(
         select(CaseChange.entity_id, CaseChange.at, CaseChange.old_value)
         .where(CaseChange.entity_type == EntityType.MEMBER, CaseChange.field == field,
-               CaseChange.entity_id.in_(ids))
+               CaseChange.entity_id.in_(ids), CaseChange.old_value.is_not(None))
         .order_by(CaseChange.at, CaseChange.id)
     ):
         history[mid].append((at, old))
