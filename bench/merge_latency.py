@@ -10,7 +10,7 @@ generator (bench/linkage_quality.py), then for each size
 
 1. seed members in bulk up to that size: the generator's first intakes become member rows,
    phones, nickname aliases and the linkage keys the merge would store (computed with the
-   merge's own functions: ``cases.member_record`` + ``match.blocking_keys``), inserted with
+   merge's own functions: ``linkage.member_record`` + ``match.blocking_keys``), inserted with
    executemany; no submissions, case_changes or candidate pairs are seeded for them;
 2. store ``--n`` new member_intake submissions (a mix: ~20% repeat registrations of seeded
    people with the generator's spelling, phone and card variations, ~8% sisters of seeded
@@ -61,7 +61,7 @@ from server.db.models import (  # noqa: E402
     WorkplaceStatus,
 )
 from server.db.session import Database  # noqa: E402
-from server.sync import cases, match  # noqa: E402
+from server.sync import cases, linkage, match  # noqa: E402
 from server.sync.villages import load_villages  # noqa: E402
 from server.sync.worker import process_submission  # noqa: E402
 from server.xforms.publish import default_form_paths, publish_xlsform  # noqa: E402
@@ -184,13 +184,13 @@ def seed_members(db: Database, world: World, target: int) -> float:
                 for n in (answers.get("nicknames") or "").split(",")
                 if n.strip()
             ]
-            # The keys the merge stores (cases.refresh_member_keys) from the row as read back.
+            # The keys the merge stores (linkage.refresh_member_keys) from the row as read back.
             shadow = types.SimpleNamespace(
                 **row,
                 phones=[types.SimpleNamespace(**r) for r in phone_rows],
                 aliases=[types.SimpleNamespace(**r, from_member_id=None) for r in alias_rows],
             )
-            for k in sorted({k[:255] for k in match.blocking_keys(cases.member_record(shadow))}):
+            for k in sorted({k[:255] for k in match.blocking_keys(linkage.member_record(shadow))}):
                 keys.append({"entity_type": EntityType.MEMBER, "entity_id": mid, "key": k})
             members.append(row)
             phones += phone_rows
@@ -270,14 +270,14 @@ def make_intakes(world: World, n: int) -> list[tuple[str, lq.Intake]]:
 
 def measure(db: Database, world: World, n: int, meter: SqlMeter) -> list[Sample]:
     counts: list[int] = []
-    original = cases.candidates_by_keys
+    original = linkage.candidates_by_keys
 
     def counting(*args: Any, **kwargs: Any) -> list[uuid.UUID]:
         ids = original(*args, **kwargs)
         counts.append(len(ids))
         return ids
 
-    cases.candidates_by_keys = counting  # merge.py calls it as cases.candidates_by_keys
+    linkage.candidates_by_keys = counting  # merge.py calls it as linkage.candidates_by_keys
     samples: list[Sample] = []
     try:
         with db.transaction() as s:
@@ -296,7 +296,7 @@ def measure(db: Database, world: World, n: int, meter: SqlMeter) -> list[Sample]
                 pairs=len(result.outcome.candidate_pairs) if result.outcome else 0,
             ))  # fmt: skip
     finally:
-        cases.candidates_by_keys = original
+        linkage.candidates_by_keys = original
     return samples
 
 

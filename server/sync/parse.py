@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import hashlib
 import re
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from lxml import etree
 
@@ -64,11 +66,28 @@ class ParsedSubmission:
         return filename in (self.encrypted_files if self.encrypted else self.leaf_texts)
 
 
+def local_name(tag: Any) -> str:
+    """An element tag without its namespace; "" for comments and processing instructions."""
+    return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
+
+
 def _local(el: etree._Element) -> str:
-    tag = el.tag
-    if not isinstance(tag, str):
-        return ""
-    return tag.rsplit("}", 1)[-1]
+    return local_name(el.tag)
+
+
+def as_uuid(value: Any) -> uuid.UUID | None:
+    """A UUID from ``uuid:…``-prefixed or plain text; None when it is not one."""
+    if isinstance(value, uuid.UUID):
+        return value
+    if not isinstance(value, str) or not value.strip():
+        return None
+    text = value.strip()
+    if text.lower().startswith("uuid:"):
+        text = text[5:]
+    try:
+        return uuid.UUID(text)
+    except ValueError:
+        return None
 
 
 def _child(parent: etree._Element | None, name: str) -> etree._Element | None:
@@ -102,8 +121,8 @@ def _canonical_sha256(root: etree._Element) -> str:
     return hashlib.sha256(etree.tostring(root, method="c14n", exclusive=True)).hexdigest()
 
 
-def parse_submission(xml: bytes) -> ParsedSubmission:
-    """Parse and check one submission. Raises a SahakumError subclass (400) when unusable."""
+def _parse_root(xml: bytes) -> etree._Element:
+    """Parse safely; refuse DTDs and entities. Raises a SahakumError subclass (400)."""
     if not xml or not xml.strip():
         raise errors.SubmissionBadXml()
     # Refuse DTDs before parsing: libxml2 would still walk entity declarations (and report a
@@ -122,6 +141,26 @@ def parse_submission(xml: bytes) -> ParsedSubmission:
     for el in root.iter():
         if isinstance(el, etree._Entity):
             raise errors.SubmissionUnsafeXml()
+    return root
+
+
+def _encrypted_files(root: etree._Element) -> frozenset[str]:
+    """The files an encrypted envelope names (media/file + encryptedXmlFile)."""
+    names: set[str] = set()
+    xml_file = _text(_child(root, "encryptedXmlFile"))
+    if xml_file:
+        names.add(xml_file)
+    for media in (c for c in root if _local(c) == "media"):
+        for f in media:
+            name = _text(f) if _local(f) == "file" else None
+            if name:
+                names.add(name)
+    return frozenset(names)
+
+
+def parse_submission(xml: bytes) -> ParsedSubmission:
+    """Parse and check one submission. Raises a SahakumError subclass (400) when unusable."""
+    root = _parse_root(xml)
 
     form_id = (root.get("id") or "").strip()
     if not form_id:
@@ -144,16 +183,7 @@ def parse_submission(xml: bytes) -> ParsedSubmission:
     device_id = _text(device_el) or _text(_child(meta, "deviceID"))
 
     encrypted = root.get("encrypted") == "yes" or _child(root, "base64EncryptedKey") is not None
-    encrypted_files: set[str] = set()
-    if encrypted:
-        xml_file = _text(_child(root, "encryptedXmlFile"))
-        if xml_file:
-            encrypted_files.add(xml_file)
-        for media in (c for c in root if _local(c) == "media"):
-            for f in media:
-                name = _text(f) if _local(f) == "file" else None
-                if name:
-                    encrypted_files.add(name)
+    encrypted_files = _encrypted_files(root) if encrypted else frozenset()
 
     leaf_texts = frozenset(
         value
@@ -171,7 +201,7 @@ def parse_submission(xml: bytes) -> ParsedSubmission:
         collector_code=((_text(collector_el) or '')[:100] or None),
         device_id=(device_id[:255] if device_id else None),
         encrypted=encrypted,
-        encrypted_files=frozenset(encrypted_files),
+        encrypted_files=encrypted_files,
         leaf_texts=leaf_texts,
         xml_sha256=hashlib.sha256(xml).hexdigest(),
         c14n_sha256=_canonical_sha256(root),

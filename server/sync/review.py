@@ -18,9 +18,8 @@ Functions flush, never commit; they raise ``server.errors`` (stable codes, no pe
 
 from __future__ import annotations
 
-import enum
 import uuid
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -47,59 +46,14 @@ from server.db.models import (
     WorkplaceStatus,
     utcnow,
 )
-from server.sync import cases
+from server.sync import cases, linkage
+from server.sync.snapshots import restore_row, row_snapshot
 
 # Kept importable from here: the review errors live in the one catalogue.
 PairAlreadyDecided = errors.PairAlreadyDecided
 MergeNotAllowed = errors.MergeNotAllowed
 MergeAlreadyUndone = errors.MergeAlreadyUndone
 UnmergeBlocked = errors.UnmergeBlocked
-
-
-# --- row snapshots ----------------------------------------------------------------------------
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, enum.Enum):
-        return value.value
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, list):
-        return list(value)
-    if isinstance(value, dict):
-        return dict(value)
-    return value
-
-
-def row_snapshot(obj: Any) -> dict[str, Any]:
-    """Every column of an ORM row as JSON-able values (for merge events and tests)."""
-    return {c.key: _jsonable(getattr(obj, c.key)) for c in obj.__mapper__.column_attrs}
-
-
-def _python(column: Any, value: Any) -> Any:
-    if value is None:
-        return None
-    col_type = column.columns[0].type
-    col_type = getattr(col_type, "impl_instance", None) or col_type  # TypeDecorator (UTCDateTime)
-    try:
-        ptype = col_type.python_type
-    except NotImplementedError:
-        return value
-    if isinstance(ptype, type) and issubclass(ptype, enum.Enum):
-        return ptype(value)
-    if ptype is uuid.UUID:
-        return uuid.UUID(value)
-    if ptype is datetime:
-        return datetime.fromisoformat(value)
-    if ptype is date:
-        return date.fromisoformat(value)
-    return value
-
-
-def _restore_row(obj: Any, data: dict[str, Any]) -> None:
-    for column in obj.__mapper__.column_attrs:
-        if column.key in data:
-            setattr(obj, column.key, _python(column, data[column.key]))
 
 
 # --- pairs ------------------------------------------------------------------------------------
@@ -139,7 +93,7 @@ def _pair_and_ids(
 ) -> tuple[CandidatePair | None, uuid.UUID, uuid.UUID, bool]:
     if isinstance(target, tuple):
         survivor_id, loser_id = target
-        a, b = cases.ordered_pair(survivor_id, loser_id)
+        a, b = linkage.ordered_pair(survivor_id, loser_id)
         pair = session.scalar(select(CandidatePair).where(
             CandidatePair.entity_type == entity_type, CandidatePair.a_id == a,
             CandidatePair.b_id == b, CandidatePair.status == PairStatus.PENDING,
@@ -298,7 +252,7 @@ def _restore_pair(session: Session, snap: dict[str, Any] | None) -> None:
     if snap:
         pair = session.get(CandidatePair, uuid.UUID(snap["id"]))
         if pair is not None:
-            _restore_row(pair, snap)
+            restore_row(pair, snap)
             pair.row_version = snap["row_version"] + 2  # the ETag must still change
 
 
@@ -323,8 +277,8 @@ def _unmerge_members(session: Session, event: MergeEvent) -> None:
                                 member_id=uuid.UUID(row["member_id"])))
     if snap.get("added_key_ids"):
         session.execute(delete(LinkageKey).where(LinkageKey.id.in_(snap["added_key_ids"])))
-    _restore_row(loser, snap["loser"])
-    _restore_row(survivor, snap["survivor"])
+    restore_row(loser, snap["loser"])
+    restore_row(survivor, snap["survivor"])
     _restore_pair(session, snap.get("pair"))
     session.flush()
     session.expire(survivor, ["aliases", "phones"])
@@ -382,7 +336,7 @@ def merge_workplaces(
     cases.record_change(session, EntityType.WORKPLACE, loser.id, "merged_into_workplace_id", None,
                         str(survivor.id), merge_event_id=event.id, actor=staff_actor)
     session.flush()
-    cases.refresh_workplace_keys(session, survivor)
+    linkage.refresh_workplace_keys(session, survivor)
     return event
 
 
@@ -401,14 +355,14 @@ def _unmerge_workplaces(session: Session, event: MergeEvent) -> None:
             row = session.get(model, uuid.UUID(rid))
             if row is not None:
                 setattr(row, attr, loser.id)
-    _restore_row(loser, snap["loser"])
-    _restore_row(survivor, snap["survivor"])
+    restore_row(loser, snap["loser"])
+    restore_row(survivor, snap["survivor"])
     # Collect must see the list row change again: versions only go up.
     survivor.version = max(survivor.version, snap["survivor"]["version"]) + 2
     _restore_pair(session, snap.get("pair"))
     session.flush()
     session.expire(survivor, ["names"])
-    cases.refresh_workplace_keys(session, survivor)
+    linkage.refresh_workplace_keys(session, survivor)
 
 
 def resolve_workplace_conflicts(session: Session, workplace_id: uuid.UUID, staff_actor: str) -> int:

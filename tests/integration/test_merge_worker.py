@@ -35,7 +35,7 @@ def test_merge_failure__recorded_without_pii_then_retried_from_cli(
     def boom(ctx: Any) -> None:
         raise RuntimeError("cannot merge Chan Sokha 0970001234")
 
-    monkeypatch.setitem(merge._HANDLERS, "member_intake", boom)
+    monkeypatch.setitem(merge.HANDLERS, "member_intake", boom)
     result = process_submission(db, sid)
     assert not result.ok
     with db.sessionmaker() as s:
@@ -109,7 +109,7 @@ def test_transient_database_error__retried_then_merged(db: Database, monkeypatch
     from sqlalchemy.exc import OperationalError
 
     sid = _add(db, intake())
-    real = merge._HANDLERS["member_intake"]
+    real = merge.HANDLERS["member_intake"]
     calls = {"n": 0}
 
     def busy_once(ctx: Any) -> None:
@@ -118,7 +118,7 @@ def test_transient_database_error__retried_then_merged(db: Database, monkeypatch
             raise OperationalError("INSERT ...", {}, Exception("database is locked"))
         real(ctx)
 
-    monkeypatch.setitem(merge._HANDLERS, "member_intake", busy_once)
+    monkeypatch.setitem(merge.HANDLERS, "member_intake", busy_once)
     result = process_submission(db, sid)
     assert result.ok and calls["n"] == 2
     with db.sessionmaker() as s:

@@ -1,0 +1,216 @@
+"""member_intake -> a member (or, for a minor or without consent, no member: a
+child-protection referral), her workplace, review pairs and referrals."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from server.db.models import (
+    EntityType,
+    Member,
+    MemberStatus,
+    MergeEvent,
+    Village,
+    Workplace,
+    utcnow,
+)
+from server.sync import alerts as rules
+from server.sync import cases, linkage, match
+from server.sync.merge.context import MergeContext
+from server.sync.merge.members import auto_link, find_candidates, sync_aliases
+from server.sync.merge.referrals import About, sync_referrals
+from server.sync.merge.workplaces import TypedWorkplace, workplace_candidate
+
+#: Properties of the members entity list: a change bumps the member's entity version.
+_MEMBER_LIST_FIELDS = frozenset({"member_code", "pe_code", "savings_group"})
+
+
+def _member_values(ctx: MergeContext, record: match.MemberRecord) -> dict[str, Any]:
+    village = ctx.s("origin_village")
+    unknown_village = bool(village and village.startswith("unk-"))
+    bounds = record.keys.birth_years
+    dob = ctx.d("dob") if ctx.s("dob_known") != "no" else None
+    return {
+        "family_name_km": ctx.s("family_name_km"),
+        "given_name_km": ctx.s("given_name_km"),
+        "name_latin_raw": ctx.s("name_latin"),
+        "dob": dob,
+        "dob_precision": "exact" if dob else (
+            "estimated" if ctx.s("age_source") == "collector_estimate" else "year"
+        ),
+        "age_at_intake": ctx.i("age_years") if ctx.i("age_years") is not None else ctx.i("age_stated"),
+        "age_source": ctx.s("age_source"),
+        "zodiac": ctx.s("zodiac"),
+        "intake_date": ctx.event_date,
+        "birth_year_min": bounds[0] if bounds else None,
+        "birth_year_max": bounds[1] if bounds else None,
+        "origin_village_code": None if unknown_village else (village or record.keys.village),
+        "origin_commune_code": record.keys.commune,
+        "origin_text": ctx.s("origin_village_text"),
+        "sector": ctx.s("sector"),
+        "months_in_work": ctx.i("months_in_work"),
+        "recruited_via": ctx.s("recruited_via"),
+        "safe_contact": ctx.s("safe_contact"),
+        "interests": sorted((ctx.s("interests") or "").split()),
+        "savings_group": ctx.s("savings_group"),
+        "pe_code": ctx.collector,
+        "joined_date": ctx.d("today") or ctx.d("today_calc") or ctx.event_date,
+        "consent_record": ctx.s("consent") == "yes",
+        "consent_referral": ctx.s("consent_referral") == "yes",
+        "consent_date": ctx.event_date,
+    }
+
+
+def _village_resolver(session: Session, commune: str | None) -> match.VillageResolver | None:
+    if not commune:
+        return None
+    rows = session.execute(
+        select(Village.code, Village.name_km, Village.name_en).where(Village.commune_code == commune)
+    ).all()
+    return match.make_village_resolver([tuple(r) for r in rows]) if rows else None
+
+
+def _intake_record(ctx: MergeContext, record_id: str | None) -> match.MemberRecord:
+    village = ctx.s("origin_village") or ""
+    commune = ctx.s("origin_commune") or (village[4:] if village.startswith("unk-") else None)
+    answers = {k: v for k, v in ctx.answers.items() if isinstance(v, str)}
+    answers.setdefault("pe_code", ctx.collector)
+    return match.MemberRecord.from_answers(
+        answers,
+        ctx.event_date,
+        record_id=record_id,
+        village_resolver=_village_resolver(ctx.session, commune),
+    )
+
+
+def merge_intake(ctx: MergeContext) -> None:
+    s = ctx.session
+    minor = rules.intake_is_minor(ctx.answers)
+    workplace = _intake_workplace(ctx)
+    member: Member | None = None
+    if not minor and ctx.s("consent") == "yes":
+        member = _intake_member(ctx)
+        if member is not None and workplace is not None:
+            cases.set_fields(s, member, EntityType.MEMBER, {"current_workplace_id": workplace.id},
+                             version_id=ctx.vid)
+    elif ctx.remerge:
+        # An edit turned the intake into a minor's or withdrew consent: never keep a member
+        # created from it on phones; staff see the change in case_changes.
+        for m in s.scalars(select(Member).where(Member.source_submission_id == ctx.submission.id)):
+            cases.set_fields(s, m, EntityType.MEMBER, {"status": MemberStatus.WITHDRAWN},
+                             version_id=ctx.vid)
+    ctx.outcome.member_id = member.id if member else None
+    sync_referrals(ctx, rules.intake_alerts(ctx.answers), About(
+        workplace_id=workplace.id if workplace else None,
+        member_id=member.id if member else None,
+    ))
+
+
+def _intake_member(ctx: MergeContext) -> Member | None:
+    """The member this intake is about: the one it created (updated on an edit), the one it
+    was linked to by the same card, or a new one."""
+    s = ctx.session
+    existing = s.scalar(select(Member).where(Member.source_submission_id == ctx.submission.id))
+    if existing is None and ctx.remerge:
+        linked = _linked_member(ctx)
+        if linked is not None:
+            return linked
+    record = _intake_record(ctx, str(existing.id) if existing else None)
+    values = _member_values(ctx, record)
+    if existing is not None:
+        _update_member(ctx, existing, values)
+        return existing
+    code = record.member_code
+    same_card = s.scalar(select(Member).where(Member.member_code == code)) if code else None
+    if same_card is not None:
+        same_card = cases.resolve_member(s, same_card.id)
+    if same_card is not None:
+        same_rec = linkage.member_record(same_card)
+        result = match.score_members(same_rec, record)
+        if match.decide(same_rec, record, result) == match.Decision.AUTO_LINK:
+            auto_link(ctx, same_card, _offline_id(ctx))
+            linkage.refresh_member_keys(s, same_card)
+            return same_card
+    return _new_member(ctx, record, values, same_card)
+
+
+def _offline_id(ctx: MergeContext) -> uuid.UUID | None:
+    """The id the phone gave the member it created offline (entities create)."""
+    return ctx.entity.entity_id if ctx.entity and ctx.entity.create else None
+
+
+def _linked_member(ctx: MergeContext) -> Member | None:
+    """An edit of an intake whose earlier version auto-linked to a member: keep that link."""
+    s = ctx.session
+    event = s.scalar(select(MergeEvent).where(
+        MergeEvent.submission_id == ctx.submission.id, MergeEvent.undone_at.is_(None)))
+    member = s.get(Member, event.survivor_id) if event is not None else None
+    if member is not None:
+        sync_aliases(ctx, member)
+        linkage.refresh_member_keys(s, member)
+    return member
+
+
+def _update_member(ctx: MergeContext, member: Member, values: dict[str, Any]) -> None:
+    s = ctx.session
+    code = (ctx.s("member_code") or "").upper() or None
+    changed = cases.set_fields(s, member, EntityType.MEMBER, values, version_id=ctx.vid)
+    if code and code != member.member_code and s.scalar(
+        select(Member.id).where(Member.member_code == code)
+    ) is None:
+        changed += cases.set_fields(s, member, EntityType.MEMBER, {"member_code": code},
+                                    version_id=ctx.vid)
+    if _MEMBER_LIST_FIELDS & set(changed):
+        member.version += 1
+    sync_aliases(ctx, member)
+    linkage.refresh_member_keys(s, member)
+
+
+def _new_member(
+    ctx: MergeContext, record: match.MemberRecord, values: dict[str, Any], same_card: Member | None
+) -> Member:
+    """A new member; when her card is already someone else's and the records disagree, the
+    code is only claimed and staff decide."""
+    s = ctx.session
+    code = (ctx.s("member_code") or "").upper() or None
+    offline_id = _offline_id(ctx)
+    member_id = offline_id if offline_id and s.get(Member, offline_id) is None else uuid.uuid4()
+    member = Member(
+        id=member_id,
+        member_code=None if same_card is not None else code,
+        claimed_code=code if same_card is not None else None,
+        source_submission_id=ctx.submission.id,
+        source_instance_id=ctx.submission.root_instance_id,
+        created_at=utcnow(),
+        updated_at=utcnow(),
+        version=1,
+    )
+    s.add(member)
+    s.flush()
+    cases.record_change(s, EntityType.MEMBER, member.id, "member_code", None, member.member_code,
+                        version_id=ctx.vid)
+    cases.set_fields(s, member, EntityType.MEMBER, values, version_id=ctx.vid)
+    sync_aliases(ctx, member)
+    linkage.refresh_member_keys(s, member)
+    if same_card is not None:
+        same_rec = linkage.member_record(same_card)
+        result = match.score_members(same_rec, record)
+        pair = linkage.add_candidate_pair(s, EntityType.MEMBER, same_card.id, member.id, result,
+                                        submission_id=ctx.submission.id,
+                                        extra_evidence=("same_member_code_disagreeing",))
+        ctx.outcome.candidate_pairs.append(pair.id)
+    find_candidates(ctx, member, record)
+    return member
+
+
+def _intake_workplace(ctx: MergeContext) -> Workplace | None:
+    if ctx.s("workplace_in_list") == "yes" or (ctx.s("workplace") and not ctx.s("workplace_new_name")):
+        return cases.resolve_workplace(ctx.session, cases.as_uuid(ctx.s("workplace")))
+    name = ctx.s("workplace_new_name")
+    if not name:
+        return None
+    return workplace_candidate(ctx, TypedWorkplace.from_name(name, ctx.s("workplace_new_type")))

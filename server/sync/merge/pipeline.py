@@ -1,0 +1,121 @@
+"""Merge one stored submission into the case database (design.md "Merging is a separate step").
+
+``merge_submission(session, submission_id)`` is the entry point the worker calls. It
+
+1. locks the submission row (``SELECT … FOR UPDATE`` on PostgreSQL; SQLite's single writer
+   serialises merges) and skips when the current version is already merged (idempotent);
+2. reads the current version's answers (:mod:`.answers`);
+3. applies the form (:data:`HANDLERS`): :mod:`.member_intake`, :mod:`.workplace_visit`,
+   :mod:`.village_data`; each reconciles its referrals (:mod:`.referrals`) and records
+   provenance in ``case_changes`` (which submission version set which field).
+
+It flushes and never commits: ``server.sync.worker`` owns the transaction. Errors raised here
+carry no personal data (only codes, ids and field names).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from server.db.models import (
+    Form,
+    FormVersion,
+    Submission,
+    SubmissionState,
+    SubmissionVersion,
+    utcnow,
+)
+from server.sync import alerts as rules
+from server.sync.merge.answers import (
+    KNOWN_REPEATS,
+    UnreadableAnswers,
+    event_date,
+    read_answers,
+    repeat_names,
+)
+from server.sync.merge.context import MergeContext, MergeError, MergeOutcome
+from server.sync.merge.member_intake import merge_intake
+from server.sync.merge.village_data import merge_village
+from server.sync.merge.workplace_visit import merge_visit
+
+#: Form id -> its mapping to cases.
+HANDLERS: dict[str, Callable[[MergeContext], None]] = {
+    rules.FORM_INTAKE: merge_intake,
+    rules.FORM_VISIT: merge_visit,
+    rules.FORM_VILLAGE: merge_village,
+}
+
+
+def _current_version(session: Session, sub: Submission) -> SubmissionVersion:
+    version = session.scalar(
+        select(SubmissionVersion).where(
+            SubmissionVersion.submission_id == sub.id, SubmissionVersion.is_current.is_(True)
+        ).order_by(SubmissionVersion.id.desc()).limit(1)
+    )
+    if version is None:
+        raise MergeError("no_current_version")
+    return version
+
+
+def _context(
+    session: Session, sub: Submission, version: SubmissionVersion, outcome: MergeOutcome
+) -> MergeContext:
+    form_version = session.get(FormVersion, version.form_version_id)
+    repeats = repeat_names(form_version.xml) if form_version else KNOWN_REPEATS
+    try:
+        answers, entity = read_answers(version.xml, repeats)
+    except UnreadableAnswers as exc:
+        raise MergeError(str(exc)) from None
+    return MergeContext(
+        session=session,
+        submission=sub,
+        version=version,
+        form_id=outcome.form_id,
+        answers=answers,
+        entity=entity,
+        event_date=event_date(answers, version.received_at.date()),
+        outcome=outcome,
+        remerge=sub.merged_version_id is not None,
+    )
+
+
+def merge_submission(session: Session, submission_id: uuid.UUID) -> MergeOutcome:
+    """Merge the current version of one submission. Idempotent; flushes, never commits."""
+    outcome = MergeOutcome(submission_id=submission_id)
+    sub = session.get(Submission, submission_id, with_for_update=True, populate_existing=True)
+    if sub is None:
+        raise MergeError("submission_unknown")
+    version = _current_version(session, sub)
+    form = session.get(Form, sub.form_id)
+    outcome.form_id = form.xml_form_id if form else ""
+    outcome.version_id = version.id
+    if sub.merged_version_id == version.id:
+        outcome.skipped, outcome.reason = True, "already_merged"
+        return outcome
+    if version.encrypted:
+        # Stored, not decrypted: merging waits for the staff unlock step (domain.md 1.5 #3).
+        sub.state = SubmissionState.STORED_ENCRYPTED
+        outcome.skipped, outcome.reason = True, "encrypted"
+        return outcome
+    ctx = _context(session, sub, version, outcome)
+    handler = HANDLERS.get(outcome.form_id)
+    if handler is None:
+        raise MergeError("form_not_mergeable")
+    handler(ctx)
+    sub.merged_version_id = version.id
+    sub.merged_at = utcnow()
+    sub.state = SubmissionState.MERGED
+    sub.merge_error = None
+    session.flush()
+    return outcome
+
+
+def merge_lag_seconds(submission: Submission, version: SubmissionVersion) -> float | None:
+    """Merge lag = merged_at - received_at of the merged version."""
+    if submission.merged_at is None:
+        return None
+    return (submission.merged_at - version.received_at).total_seconds()
