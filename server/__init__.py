@@ -15,7 +15,7 @@ from server.db.session import Database
 def create_app(settings: Settings | None = None, overrides: Mapping[str, Any] | None = None) -> Flask:
     """Application factory: configuration is read once, here or by the caller."""
     settings = settings or load_settings()
-    app = Flask(__name__, instance_path=str(settings.instance_dir.resolve()))
+    app = Flask(__name__, instance_path=str(settings.instance_dir.resolve()), static_folder=None)
     app.config.update(
         SECRET_KEY=settings.secret_key,
         MAX_CONTENT_LENGTH=None,  # the submission endpoint enforces its own advertised limit
@@ -35,6 +35,9 @@ def create_app(settings: Settings | None = None, overrides: Mapping[str, Any] | 
     from server.api import init_api
 
     init_api(app)
+    from server.web import init_web
+
+    init_web(app)
     return app
 
 

@@ -1,8 +1,9 @@
-"""`sahakum staff`: staff accounts for the JSON API (bearer tokens, shown once)."""
+"""`sahakum staff`: staff accounts: API bearer tokens (shown once) and web sign-in passwords."""
 
 from __future__ import annotations
 
 import json
+import sys
 
 import click
 
@@ -16,24 +17,33 @@ def _ctx() -> object:
     return click.get_current_context().ensure_object(Context)
 
 
+DEFAULT_BASE_URL = "http://127.0.0.1:8000"
+
+
 @click.group()
 def staff() -> None:
-    """Staff accounts for the JSON API (/api/v1)."""
+    """Staff accounts: web sign-in and the JSON API (/api/v1)."""
 
 
 @staff.command("add")
 @click.argument("name")
 @click.option("--role", required=True, type=click.Choice([r.value for r in StaffRole]))
-@click.option("--json", "as_json", is_flag=True, help="Print {name, role, token} as JSON.")
-def staff_add(name: str, role: str, as_json: bool) -> None:
-    """Create a staff account and print its bearer token (shown only once)."""
+@click.option("--json", "as_json", is_flag=True, help="Print {name, role, token, setup_url} as JSON.")
+@click.option("--base-url", default=None,
+              help=f"Address staff open in a browser (default: SAHAKUM_BASE_URL, else {DEFAULT_BASE_URL}).")
+def staff_add(name: str, role: str, as_json: bool, base_url: str | None) -> None:
+    """Create a staff account; print its API token and a one-time link (valid 24 hours) where
+    the person chooses a web sign-in password. Both are shown only once."""
+    from server.accounts.passwords import issue_setup_token, setup_url
     from server.accounts.staff import create_staff
 
     ctx = _ctx()
+    base = base_url or ctx.settings.base_url or DEFAULT_BASE_URL  # type: ignore[attr-defined]
     try:
         with ctx.db.transaction() as session:  # type: ignore[attr-defined]
             user, token = create_staff(session, name, StaffRole(role))
-            out = {"name": user.name, "role": user.role.value, "token": token}
+            link = setup_url(base, issue_setup_token(session, user))
+            out = {"name": user.name, "role": user.role.value, "token": token, "setup_url": link}
     except errors.SahakumError as exc:
         raise click.ClickException(exc.detail_message) from None
     if as_json:
@@ -41,6 +51,32 @@ def staff_add(name: str, role: str, as_json: bool) -> None:
         return
     click.echo(f"staff account {out['name']} ({out['role']}) created")
     click.echo(f"token (shown once; send as 'Authorization: Bearer <token>'): {token}")
+    click.echo(f"web sign-in: open this link within 24 hours to choose a password (works once): {link}")
+
+
+@staff.command("set-password")
+@click.argument("name")
+def staff_set_password(name: str) -> None:
+    """Set NAME's web sign-in password, read from standard input (one line; at least 12
+    characters). Also unlocks the account and ends any unused set-up link."""
+    from sqlalchemy import select
+
+    from server.accounts.passwords import set_password
+    from server.db.models import StaffUser
+
+    line = sys.stdin.readline()
+    password = line[:-1] if line.endswith("\n") else line
+    password = password.removesuffix("\r")
+    ctx = _ctx()
+    try:
+        with ctx.db.transaction() as session:  # type: ignore[attr-defined]
+            user = session.scalar(select(StaffUser).where(StaffUser.name == name))
+            if user is None:
+                raise errors.StaffNotFound()
+            set_password(session, user, password)
+    except errors.SahakumError as exc:
+        raise click.ClickException(exc.detail_message) from None
+    click.echo(f"password set for {name}")
 
 
 @staff.command("list")

@@ -128,6 +128,34 @@ UnmergeBlocked = _error(
     "review.unmerge_blocked", 409, "A later merge involves this record. Undo the later merge first."
 )
 
+# --- Case work: submission review and referrals ------------------------------------------
+ReviewStateInvalid = _error(
+    "review.state_invalid", 422, "Staff can set a submission to has_issues, approved or rejected."
+)
+ReviewNoteRequired = _error(
+    "review.note_required", 422, "Say why in a note when you reject a submission or mark it as having issues."
+)
+NoteTooLong = _error("note.too_long", 422, "The note is too long (at most 2,000 characters).")
+NoteEmpty = _error("note.empty", 422, "The note is empty.")
+BulkTooLarge = _error(
+    "review.bulk_too_large", 422,
+    "Too many submissions match this filter for one review (at most 10,000). Narrow the filter.",
+)
+ReferralTransitionInvalid = _error(
+    "referral.transition_invalid", 409,
+    "This referral cannot make that step from its current status. Reload the referral.",
+)
+ReferralOutcomeInvalid = _error(
+    "referral.outcome_invalid", 422, "This outcome is not one of the known outcomes."
+)
+ReferralServiceUnknown = _error(
+    "referral.service_unknown", 422, "This service is not in the list of referral services."
+)
+ReferralAssigneeInvalid = _error(
+    "referral.assignee_invalid", 422,
+    "This staff account cannot take this referral (it is revoked, or its role may not see the case).",
+)
+
 # --- Staff API ------------------------------------------------------------------------------
 StaffUnauthenticated = _error("auth.unauthenticated", 401, "A valid staff token is required.")
 StaffForbidden = _error("auth.forbidden", 403, "Your role does not allow this.")
@@ -149,6 +177,10 @@ StaffNameInvalid = _error(
 )
 StaffNameTaken = _error("staff.name_taken", 409, "A staff account with this name already exists.")
 StaffNotFound = _error("staff.not_found", 404, "There is no staff account with this name.")
+PasswordTooShort = _error(
+    "staff.password_too_short", 422, "A password has at least 12 characters."
+)
+PasswordTooLong = _error("staff.password_too_long", 422, "A password has at most 1024 characters.")
 
 # --- Reporting: imports, indicator report, exports -------------------------------------------
 ImportUnknownKind = _error("import.unknown_kind", 404, "There is no import of this kind.")

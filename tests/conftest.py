@@ -43,6 +43,20 @@ def _create_database_url(tmp_root: Path) -> tuple[str, str | None]:
     return url.set(database=name).render_as_string(hide_password=False), name
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _cheap_password_hashes() -> Iterator[None]:
+    """argon2id as in production, with the smallest cost: tests sign in hundreds of times on a
+    shared machine; the production cost (64 MiB, t=3) is tested in tests/unit/test_passwords.py."""
+    from argon2 import PasswordHasher
+
+    from server.accounts import passwords
+
+    production = passwords._hasher
+    passwords._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    yield
+    passwords._hasher = production
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     url, pg_name = _create_database_url(tmp_path_factory.mktemp("db"))
@@ -62,11 +76,16 @@ def database(database_url: str) -> Iterator[Database]:
     db.dispose()
 
 
+# Reference data the migrations seed (e.g. the referral services list): kept between tests.
+SEEDED_TABLES = frozenset({"referral_services"})
+
+
 def _wipe(db: Database) -> None:
     # DELETE, not TRUNCATE: on PostgreSQL truncating ~30 small tables costs about a second a test.
     with db.engine.begin() as conn:
         for table in reversed(Base.metadata.sorted_tables):
-            conn.execute(table.delete())
+            if table.name not in SEEDED_TABLES:
+                conn.execute(table.delete())
 
 
 @pytest.fixture

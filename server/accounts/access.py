@@ -72,5 +72,12 @@ def can_review_duplicates(role: StaffRole) -> bool:
     return role in (StaffRole.CASE, StaffRole.CHILD_PROTECTION)
 
 
+def can_work_cases(role: StaffRole) -> bool:
+    """Reviewing submissions and acting on referrals needs the answers (PII): case workers only.
+    Admin may read with a break-glass reason but does not decide; `me` never sees answers."""
+    return role in (StaffRole.CASE, StaffRole.CHILD_PROTECTION)
+
+
 REVIEW_ROLES: tuple[StaffRole, ...] = tuple(r for r in StaffRole if can_review_duplicates(r))
 ALL_ROLES: tuple[StaffRole, ...] = tuple(StaffRole)
+CASE_ROLES: tuple[StaffRole, ...] = tuple(r for r in StaffRole if can_work_cases(r))

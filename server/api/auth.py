@@ -141,3 +141,21 @@ def audit(action: str, object_type: str, object_ids: Any, note: str | None = Non
         reason=access.normalise_reason(note) or stated_reason(),
         request_id=request_id(),
     )
+
+
+def check_if_match(current_etag: str) -> None:
+    """Refuse a change made on stale information: 428 without If-Match, 412 when it differs."""
+    sent = request.headers.get("If-Match")
+    if not sent:
+        raise errors.PreconditionRequired()
+    if sent.strip() not in {current_etag, "W/" + current_etag}:
+        raise errors.PreconditionFailed()
+
+
+def lang() -> str:
+    """Answers' language: ?lang=, else Accept-Language (km unless English is preferred)."""
+    asked = request.args.get("lang")
+    if asked in ("km", "en"):
+        return asked
+    best = request.accept_languages.best_match(["km", "en"])
+    return best or "km"

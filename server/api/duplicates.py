@@ -16,9 +16,8 @@ from server import errors
 from server.accounts import access
 from server.api import auth, schemas
 from server.api.rest import PAGE, page_of, staff_blueprint
-from server.casework import queries
-from server.db.models.cases import CandidatePair, EntityType, PairStatus
-from server.sync import review
+from server.casework import duplicates, queries
+from server.db.models.cases import CandidatePair, EntityType
 
 blp = staff_blueprint("duplicates", __name__, "Probable duplicate members and workplaces for staff review.")
 
@@ -104,11 +103,6 @@ def _decided(pair: CandidatePair, event: Any) -> tuple[dict[str, Any], int, dict
     return body, 200, {"ETag": pair_etag(pair)}
 
 
-def _pending(pair: CandidatePair) -> None:
-    if pair.status != PairStatus.PENDING:
-        raise review.PairAlreadyDecided()
-
-
 @blp.route("/duplicates/<string:pair_id>/merge")
 class DuplicateMerge(MethodView):
     @auth.require_roles(*access.REVIEW_ROLES)
@@ -117,26 +111,12 @@ class DuplicateMerge(MethodView):
     def post(self, args: dict[str, Any], pair_id: str) -> Any:
         """Merge the two records (If-Match: the pair's ETag). The survivor is the oldest record
         unless `survivor_id` names one of the two. Undo with POST /members/<id>/unmerge."""
-        session = auth.db_session()
         pair = load_pair(pair_id)
         check_if_match(pair)
-        _pending(pair)
-        target: Any = pair.id
-        survivor_id = args.get("survivor_id")
-        if survivor_id is not None:
-            if survivor_id not in (pair.a_id, pair.b_id):
-                raise errors.RequestInvalid("survivor_id must be one of the pair's two records.")
-            target = (survivor_id, pair.b_id if survivor_id == pair.a_id else pair.a_id)
-        actor = auth.current_staff().name
-        if pair.entity_type == EntityType.MEMBER:
-            event = review.merge_members(session, target, actor)
-        else:
-            event = review.merge_workplaces(session, target, actor)
-        session.refresh(pair)
-        note = args.get("note")
-        auth.audit("duplicate.merge", "candidate_pair", [pair.id], note)
-        kind = str(pair.entity_type)
-        auth.audit(f"{kind}.merge", kind, [event.survivor_id, event.loser_id], note)
+        event = duplicates.merge_pair(
+            auth.db_session(), auth.current_staff(), pair, survivor_id=args.get("survivor_id"),
+            note=args.get("note") or auth.stated_reason(), request_id=auth.request_id(),
+        )
         return _decided(pair, event)
 
 
@@ -147,10 +127,10 @@ class DuplicateReject(MethodView):
     @blp.alt_response(200, schema=schemas.DecisionSchema, success=True)
     def post(self, args: dict[str, Any], pair_id: str) -> Any:
         """Mark the pair "not the same" (If-Match: the pair's ETag); it is never proposed again."""
-        session = auth.db_session()
         pair = load_pair(pair_id)
         check_if_match(pair)
-        _pending(pair)
-        pair = review.reject_pair(session, pair.id, auth.current_staff().name)
-        auth.audit("duplicate.reject", "candidate_pair", [pair.id], args.get("note"))
+        pair = duplicates.reject_pair(
+            auth.db_session(), auth.current_staff(), pair,
+            note=args.get("note") or auth.stated_reason(), request_id=auth.request_id(),
+        )
         return _decided(pair, None)

@@ -15,9 +15,8 @@ from server.accounts import access
 from server.api import auth, schemas
 from server.api.rest import PAGE, page_of, staff_blueprint
 from server.api.submissions import submission_dicts
-from server.casework import queries
+from server.casework import duplicates, queries
 from server.db.models.cases import EntityType, Member
-from server.sync import review
 
 blp = staff_blueprint("members", __name__, "Network members (personal data only for case roles).")
 
@@ -89,6 +88,8 @@ class MemberUnmerge(MethodView):
         """Undo the latest merge this member took part in (as survivor or merged record): both
         records, aliases, phones, referrals and the review pair return to their earlier state."""
         member = load_member(member_id)
-        event = review.unmerge(auth.db_session(), member.id, auth.current_staff().name)
-        auth.audit("member.unmerge", "member", [event.survivor_id, event.loser_id], args.get("note"))
+        event = duplicates.unmerge_member(
+            auth.db_session(), auth.current_staff(), member,
+            note=args.get("note") or auth.stated_reason(), request_id=auth.request_id(),
+        )
         return schemas.MergeEventSchema().dump(event)

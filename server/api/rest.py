@@ -141,9 +141,20 @@ def init_staff_api(app: Flask) -> StaffApi:
     api = StaffApi(app)
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
 
-    from server.api import duplicates, imports, members, referrals, reports, submissions, workplaces
+    from server.api import (
+        duplicates,
+        imports,
+        members,
+        referral_actions,
+        referrals,
+        reports,
+        submission_review,
+        submissions,
+        workplaces,
+    )
 
-    for module in (submissions, members, workplaces, duplicates, referrals, imports, reports):
+    for module in (submissions, submission_review, members, workplaces, duplicates, referrals,
+                   referral_actions, imports, reports):
         api.register_blueprint(module.blp)
     return api
 

@@ -99,6 +99,7 @@ class SubmissionSchema(S):
     instance_id = fields.String(metadata={"description": "instanceID of the current version"})
     state = fields.String()
     review_state = fields.String()
+    counted_in_reports = fields.Boolean(metadata={"description": "false once staff rejected it"})
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
     versions_count = fields.Integer()

@@ -9,13 +9,22 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from server.accounts import access
-from server.db.models import Form, StaffRole, Submission, SubmissionVersion
+from server.casework.listing import (  # noqa: F401  (the agreed names live here too)
+    Listing,
+    Page,
+    SubmissionFilter,
+    SubmissionRow,
+    list_submissions,
+)
+from server.casework.referrals import URGENT_TARGET, can_take
+from server.db.models import Form, StaffRole, StaffUser, Submission, SubmissionVersion, utcnow
 from server.db.models.cases import (
     CandidatePair,
     CaseChange,
@@ -24,20 +33,16 @@ from server.db.models.cases import (
     Member,
     MergeEvent,
     MonitoringVisit,
+    Priority,
     Referral,
     ReferralCategory,
     ReferralSource,
+    ReferralStatus,
     VillageReport,
     Workplace,
 )
 
 T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class Page:
-    offset: int
-    limit: int
 
 
 def _paged(session: Session, stmt: Select[tuple[T]], page: Page) -> tuple[list[T], int]:
@@ -62,20 +67,6 @@ def as_uuid(value: str) -> uuid.UUID | None:
 
 
 # --- submissions ------------------------------------------------------------------------------
-def list_submissions(
-    session: Session, page: Page, form: str | None = None, state: str | None = None
-) -> tuple[list[Submission], int]:
-    stmt = select(Submission).join(Form, Form.id == Submission.form_id)
-    if form:
-        stmt = stmt.where(Form.xml_form_id == form)
-    if state:
-        stmt = stmt.where(Submission.state == state)
-    stmt = stmt.options(selectinload(Submission.versions)).order_by(
-        Submission.created_at.desc(), Submission.id
-    )
-    return _paged(session, stmt, page)
-
-
 def get_submission(session: Session, instance_id: str) -> Submission | None:
     """By the instanceID of any of its versions (the root one included)."""
     return session.scalar(
@@ -322,8 +313,10 @@ def pair_records(session: Session, pair: CandidatePair) -> tuple[Any, Any]:
 # --- referrals --------------------------------------------------------------------------------
 def list_referrals(
     session: Session, page: Page, role: StaffRole, category: str | None = None,
-    status: str | None = None, priority: str | None = None,
+    status: str | None = None, priority: str | None = None, assigned_to: int | None = None,
+    overdue: bool | None = None, now: datetime | None = None,
 ) -> tuple[list[Referral], int]:
+    """Referrals `role` may see; urgent ones first, then oldest first (the work order)."""
     stmt = select(Referral)
     if category:
         stmt = stmt.where(Referral.category == category)
@@ -331,8 +324,31 @@ def list_referrals(
         stmt = stmt.where(Referral.status == status)
     if priority:
         stmt = stmt.where(Referral.priority == priority)
-    stmt = _visible_referrals(stmt, role).order_by(Referral.created_at.desc(), Referral.id)
+    if assigned_to is not None:
+        stmt = stmt.where(Referral.assigned_to_id == assigned_to)
+    if overdue is not None:
+        late = overdue_clause(now or utcnow())
+        stmt = stmt.where(late if overdue else ~late)
+    urgent_first = case((Referral.priority == Priority.URGENT, 0), else_=1)
+    closed_last = case((Referral.status == ReferralStatus.CLOSED, 1), else_=0)
+    stmt = _visible_referrals(stmt, role).order_by(
+        closed_last, urgent_first, Referral.created_at, Referral.id
+    )
     return _paged(session, stmt, page)
+
+
+def overdue_clause(now: datetime) -> ColumnElement[bool]:
+    """Urgent, still new, opened more than 24 hours ago (casework.referrals.referral_timing)."""
+    return and_(Referral.priority == Priority.URGENT, Referral.status == ReferralStatus.NEW,
+                Referral.created_at < now - URGENT_TARGET)
+
+
+def staff_choices(session: Session, referral: Referral | None = None) -> list[StaffUser]:
+    """Active case workers a referral can be assigned to (child-protection cases: that role only)."""
+    users = session.scalars(select(StaffUser).where(StaffUser.revoked_at.is_(None),
+                                                    StaffUser.role.in_(access.CASE_ROLES))
+                            .order_by(StaffUser.name))
+    return [u for u in users if referral is None or can_take(u, referral)]
 
 
 def get_referral(session: Session, referral_id: str, role: StaffRole) -> Referral | None:

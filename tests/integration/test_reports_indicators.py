@@ -12,7 +12,7 @@ from __future__ import annotations
 import io
 import json
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -21,6 +21,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from server.accounts.collectors import create_collector
+from server.casework import referrals
 from server.db.models import (
     CandidatePair,
     CaseChange,
@@ -32,6 +33,7 @@ from server.db.models import (
     PairStatus,
     Referral,
     ReviewState,
+    StaffUser,
     Submission,
     Village,
 )
@@ -80,6 +82,7 @@ PEOPLE = {
     "D1": ("FG6H7J", "យិន", "សុធា", "Yin Sothea", "0971110015", "karaoke"),  # joined in December
 }
 HEALTH_NOW = {"M1", "P1", "P2", "P3", "T1", "R1"}
+ACK_HOURS = {"M1": 2, "P1": 4, "P2": 30, "P3": 50, "T1": 1, "R1": 1}  # T1, R1 are not counted
 
 
 def _form_xml(db: Database, form_id: str) -> bytes:
@@ -165,10 +168,13 @@ def known_month(db: Database, client: FlaskClient, pe: CollectClient, village: C
         s.get(Submission, rejected).review_state = ReviewState.REJECTED
         outcomes = {"P1": "service_received", "P2": "service_received", "P3": "service_not_received",
                     "M1": "service_received", "T1": "service_received", "R1": "service_received"}
+        worker = s.get(StaffUser, users["case"].staff_id)
         for key, outcome in outcomes.items():
             referral = s.scalar(select(Referral).where(Referral.member_id == ids[key],
                                                        Referral.category == "health"))
-            referral.outcome, referral.status = outcome, "closed"
+            referrals.acknowledge(s, worker, referral)
+            referral.acknowledged_at = referral.created_at + timedelta(hours=ACK_HOURS[key])
+            referrals.close(s, worker, referral, outcome, outcome_by="health_centre")
         m7, m6 = s.get(Member, ids["M7"]), ids["M6"]
         m7.merged_into_member_id, m7.status = m6, MemberStatus.MERGED
         s.add(CaseChange(entity_type=EntityType.MEMBER, entity_id=ids["M8"], field="status",
@@ -339,6 +345,9 @@ def test_report__referrals_visits_and_villages_match_hand_counts(db: Database, k
     assert value(r, 12, "referrals", "source:hotline") == 4
     assert value(r, 12, "closed referrals") == 4
     assert value(r, 12, "closed referrals", "outcome:service_received") == 3
+    # Acknowledged after 2, 4, 30 and 50 hours (M1, P1, P2, P3): median 17; none urgent.
+    assert value(r, 12, "median hours from creation to acknowledgement") == 17.0
+    assert value(r, 12, "median hours from creation to acknowledgement", "priority:urgent") is None
     # 13: the U18 visit alert (anonymous) and the anonymous hotline call.
     assert value(r, 13, "child-protection cases") == 2
     assert value(r, 13, "anonymous alerts (cannot be deduplicated)") == 2

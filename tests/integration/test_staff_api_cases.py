@@ -62,11 +62,8 @@ def test_submission_detail__by_any_version_with_merge_result_and_cases(
         s.add(CaseChange(entity_type=EntityType.WORKPLACE, entity_id=wp.id, field="status",
                          new_value="open", submission_version_id=sub.versions[1].id))
         health = make_referral(s, "C-0001", "health", member_id=member.id)
-        child = make_referral(s, "C-0002", "child_protection")
-        for ref in (health, child):
-            s.add(ReferralSource(referral_id=ref.id, submission_id=sub.id, alert_key=str(ref.category)))
-        ids = {"member": str(member.id), "workplace": str(wp.id), "health": str(health.id),
-               "child": str(child.id)}
+        s.add(ReferralSource(referral_id=health.id, submission_id=sub.id, alert_key="health"))
+        ids = {"member": str(member.id), "workplace": str(wp.id), "health": str(health.id)}
     for iid in (first, second):
         r = staff["case"].get(f"/api/v1/submissions/{iid}")
         assert r.status_code == 200, r.data
@@ -79,10 +76,24 @@ def test_submission_detail__by_any_version_with_merge_result_and_cases(
     assert cases[("member", ids["member"])] == "created"
     assert cases[("workplace", ids["workplace"])] == "updated"
     assert cases[("referral", ids["health"])] == "created"
-    assert ("referral", ids["child"]) not in cases  # invisible to the case role
-    body = staff["child_protection"].get(f"/api/v1/submissions/{first}").get_json()
-    assert ("referral", ids["child"]) in {(c["entity_type"], c["id"]) for c in body["cases"]}
     assert "xml" not in body and all("xml" not in v for v in body["versions"])
+
+
+def test_submission_that_raised_a_child_protection_case__exists_only_for_that_role(
+    db: Database, staff: dict[str, StaffClient]  # noqa: F811
+):
+    with db.transaction() as s:
+        sub = make_submission(s)
+        health = make_referral(s, "C-0001", "health")
+        child = make_referral(s, "C-0002", "child_protection")
+        for ref in (health, child):
+            s.add(ReferralSource(referral_id=ref.id, submission_id=sub.id, alert_key=str(ref.category)))
+        iid, child_id = sub.root_instance_id, str(child.id)
+    for role in ("case", "me", "admin"):
+        assert staff[role].get(f"/api/v1/submissions/{iid}").status_code == 404
+        assert staff[role].get("/api/v1/submissions").get_json() == []
+    body = staff["child_protection"].get(f"/api/v1/submissions/{iid}").get_json()
+    assert ("referral", child_id) in {(c["entity_type"], c["id"]) for c in body["cases"]}
 
 
 # --- members: PII by role, audit ----------------------------------------------------------------

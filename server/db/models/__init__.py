@@ -55,6 +55,13 @@ from server.db.models.cases import (
     WorkplaceStatus,
     WorkplaceVersion,
 )
+from server.db.models.casework import (
+    ReferralEvent,
+    ReferralEventKind,
+    ReferralService,
+    SubmissionComment,
+    SubmissionReview,
+)
 from server.db.models.collectors import Collector, CollectorRole
 from server.db.models.forms import Blob, Form, FormMedia, FormState, FormVersion, MediaKind
 from server.db.models.savings import (
@@ -129,7 +136,10 @@ __all__ = [
     "RecipientType",
     "Referral",
     "ReferralCategory",
+    "ReferralEvent",
+    "ReferralEventKind",
     "ReferralReport",
+    "ReferralService",
     "ReferralSource",
     "ReferralSourceKind",
     "ReferralStatus",
@@ -147,6 +157,8 @@ __all__ = [
     "StaffRole",
     "StaffUser",
     "Submission",
+    "SubmissionComment",
+    "SubmissionReview",
     "SubmissionState",
     "SubmissionVersion",
     "TargetGroup",

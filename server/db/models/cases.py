@@ -86,10 +86,12 @@ class ReferralSourceKind(enum.StrEnum):
 
 
 class ReferralStatus(enum.StrEnum):
+    """new -> acknowledged (staff have triaged it) -> referred (to a service) -> closed (with an
+    outcome). Transitions live in ``server.casework.referrals``."""
+
     NEW = "new"
-    TRIAGED = "triaged"
+    ACKNOWLEDGED = "acknowledged"
     REFERRED = "referred"
-    IN_PROGRESS = "in_progress"
     CLOSED = "closed"
 
 
@@ -164,7 +166,7 @@ class Member(Base):
     age_at_intake: Mapped[int | None] = mapped_column(Integer, nullable=True)  # S
     age_source: Mapped[str | None] = mapped_column(String(32), nullable=True)
     zodiac: Mapped[str | None] = mapped_column(String(16), nullable=True)
-    intake_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    intake_date: Mapped[date | None] = mapped_column(Date, nullable=True, index=True)
     birth_year_min: Mapped[int | None] = mapped_column(Integer, nullable=True)
     birth_year_max: Mapped[int | None] = mapped_column(Integer, nullable=True)
     origin_village_code: Mapped[str | None] = mapped_column(String(8), nullable=True)  # S
@@ -496,12 +498,20 @@ class Referral(Base):
     # A source submission was edited and no longer carries a trigger: staff decide.
     source_edited: Mapped[bool] = mapped_column(Boolean, default=False)
     event_date: Mapped[date | None] = mapped_column(Date, nullable=True)  # from the form
-    owner_staff: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    assigned_to_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_users.id"), nullable=True, index=True
+    )
+    # A referral_services code: where staff referred the case, and who gave the service.
     referred_to: Mapped[str | None] = mapped_column(String(100), nullable=True)
     outcome: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    outcome_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    referred_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # Optimistic concurrency for staff actions (ETag / If-Match).
+    row_version: Mapped[int] = mapped_column(Integer, default=1)
 
     sources: Mapped[list[ReferralSource]] = relationship(
         back_populates="referral", order_by="ReferralSource.id"

@@ -33,6 +33,17 @@ class StaffUser(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # Web sign-in (server.accounts.passwords): an argon2id hash; None until the person chose one.
+    password_hash: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    password_set_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # SHA-256 of the one-time set-up link's secret, and when that link stops working.
+    setup_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
+    setup_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # Lockout lives in the database, not in a process: several app processes share it.
+    failed_signins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # The web pages' language chosen by this person ("km" or "en"); None: not chosen yet.
+    language: Mapped[str | None] = mapped_column(String(8), nullable=True)
 
     @property
     def active(self) -> bool:

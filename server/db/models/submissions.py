@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import (
     Boolean,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     String,
@@ -29,6 +30,9 @@ class SubmissionState(enum.StrEnum):
 
 
 class ReviewState(enum.StrEnum):
+    """Staff review (received and edited are set by intake; the others by staff). Rejected
+    submissions are left out of the indicator report (domain.md 5)."""
+
     RECEIVED = "received"
     EDITED = "edited"
     HAS_ISSUES = "has_issues"
@@ -40,7 +44,12 @@ class Submission(Base):
     """One logical submission, identified by its first (root) instanceID."""
 
     __tablename__ = "submissions"
-    __table_args__ = (UniqueConstraint("form_id", "root_instance_id"),)
+    __table_args__ = (
+        UniqueConstraint("form_id", "root_instance_id"),
+        # The staff submission list: newest first, optionally by review state (casework.listing).
+        Index("ix_submissions_created_at_id", "created_at", "id"),
+        Index("ix_submissions_review_state_created_at", "review_state", "created_at"),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_uuid)
     form_id: Mapped[int] = mapped_column(ForeignKey("forms.id"), index=True)
@@ -86,7 +95,7 @@ class SubmissionVersion(Base):
     c14n_sha256: Mapped[str] = mapped_column(String(64))
     encrypted: Mapped[bool] = mapped_column(Boolean, default=False)
     submitted_by_id: Mapped[int] = mapped_column(ForeignKey("collectors.id"), index=True)
-    collector_code: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    collector_code: Mapped[str | None] = mapped_column(String(100), nullable=True, index=True)
     device_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 

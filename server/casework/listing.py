@@ -1,0 +1,260 @@
+"""The staff submission list: filters, role visibility and paging that stays fast at 100,000 rows.
+
+A submission's event date and commune are not stored on it: they come from the case rows its
+merge wrote (a visit's date and its workplace's commune, a village report's period and commune,
+an intake's date and the member's workplace). Each filter is a semi-join on indexed columns of
+those tables, so the list is ordered and cut by `ix_submissions_created_at_id` and counted with
+a cap instead of walking every row.
+
+Submissions that raised a child-protection referral are invisible to every role but
+child_protection (domain.md 1.5.4; the answers would say that a child was met).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select, union_all
+from sqlalchemy.orm import Session
+
+from server.accounts import access
+from server.db.models import (
+    Collector,
+    Form,
+    StaffRole,
+    Submission,
+    SubmissionState,
+    SubmissionVersion,
+)
+from server.db.models.cases import (
+    Member,
+    MonitoringVisit,
+    Referral,
+    ReferralCategory,
+    ReferralSource,
+    VillageReport,
+    Workplace,
+)
+
+COUNT_CAP = 10_000  # totals above this are shown as "10,000+": counting all would cost a scan
+
+
+@dataclass(frozen=True)
+class SubmissionFilter:
+    form_id: str | None = None  # xml form id, e.g. workplace_visit
+    collector: str | None = None  # collector account name or the form's `collector` code
+    commune: str | None = None  # 6-digit commune code
+    event_from: date | None = None
+    event_to: date | None = None
+    review_state: str | None = None
+    has_alert: bool | None = None
+    state: str | None = None  # merge state (received, merged, merge_failed...)
+
+
+@dataclass(frozen=True)
+class Page:
+    offset: int
+    limit: int
+
+
+@dataclass(frozen=True)
+class SubmissionRow:
+    submission: Submission
+    form_id: str
+    instance_id: str
+    collector: str | None  # account that sent it
+    collector_code: str | None  # who filled it in (form field)
+    event_date: date | None
+    commune: str | None
+    has_alert: bool
+    received_at: datetime
+
+
+@dataclass(frozen=True)
+class Listing:
+    rows: list[SubmissionRow]
+    total: int
+    total_capped: bool  # True when there are more than COUNT_CAP matches
+
+
+def _restricted_referral() -> ColumnElement[bool]:
+    return or_(Referral.restricted.is_(True), Referral.category == ReferralCategory.CHILD_PROTECTION)
+
+
+def restricted_submission() -> ColumnElement[bool]:
+    """True for a submission that is a source of a child-protection referral."""
+    return exists(
+        select(ReferralSource.id)
+        .join(Referral, Referral.id == ReferralSource.referral_id)
+        .where(ReferralSource.submission_id == Submission.id, _restricted_referral())
+    )
+
+
+def visible_to(stmt: Select[Any], role: StaffRole) -> Select[Any]:
+    return stmt if access.sees_restricted_referrals(role) else stmt.where(~restricted_submission())
+
+
+def _has_alert() -> ColumnElement[bool]:
+    return exists(
+        select(ReferralSource.id).where(
+            ReferralSource.submission_id == Submission.id, ReferralSource.active.is_(True)
+        )
+    )
+
+
+def _ym(d: date) -> str:
+    return f"{d.year:04d}-{d.month:02d}"
+
+
+def _event_between(lo: date | None, hi: date | None) -> ColumnElement[bool]:
+    lo = lo or date(1900, 1, 1)
+    hi = hi or date(9999, 12, 31)
+    ids = union_all(
+        select(MonitoringVisit.submission_id).where(MonitoringVisit.visit_date.between(lo, hi)),
+        select(VillageReport.submission_id).where(VillageReport.period_ym.between(_ym(lo), _ym(hi))),
+        select(Member.source_submission_id).where(Member.intake_date.between(lo, hi)),
+    )
+    return Submission.id.in_(ids)
+
+
+def _in_commune(code: str) -> ColumnElement[bool]:
+    ids = union_all(
+        select(MonitoringVisit.submission_id)
+        .join(Workplace, Workplace.id == MonitoringVisit.workplace_id)
+        .where(Workplace.commune_code == code),
+        select(VillageReport.submission_id).where(VillageReport.commune_code == code),
+        select(Member.source_submission_id)
+        .join(Workplace, Workplace.id == Member.current_workplace_id)
+        .where(Workplace.commune_code == code),
+    )
+    return Submission.id.in_(ids)
+
+
+def _by_collector(name: str) -> ColumnElement[bool]:
+    ids = (
+        select(SubmissionVersion.submission_id)
+        .join(Collector, Collector.id == SubmissionVersion.submitted_by_id)
+        .where(SubmissionVersion.is_current.is_(True),
+               or_(Collector.name == name, SubmissionVersion.collector_code == name))
+    )
+    return Submission.id.in_(ids)
+
+
+def filtered(role: StaffRole, f: SubmissionFilter) -> Select[tuple[Submission]]:
+    """The submissions `role` may see that match `f` (unordered)."""
+    stmt = select(Submission)
+    if f.form_id:
+        stmt = stmt.where(Submission.form_id.in_(select(Form.id).where(Form.xml_form_id == f.form_id)))
+    if f.review_state:
+        stmt = stmt.where(Submission.review_state == f.review_state)
+    if f.state:
+        stmt = stmt.where(Submission.state == f.state)
+    if f.collector:
+        stmt = stmt.where(_by_collector(f.collector))
+    if f.commune:
+        stmt = stmt.where(_in_commune(f.commune))
+    if f.event_from or f.event_to:
+        stmt = stmt.where(_event_between(f.event_from, f.event_to))
+    if f.has_alert is not None:
+        stmt = stmt.where(_has_alert() if f.has_alert else ~_has_alert())
+    return visible_to(stmt, role)
+
+
+def matching_ids(session: Session, role: StaffRole, f: SubmissionFilter, limit: int) -> list[uuid.UUID]:
+    stmt = filtered(role, f).with_only_columns(Submission.id).order_by(Submission.created_at, Submission.id)
+    return list(session.scalars(stmt.limit(limit)))
+
+
+def count(session: Session, role: StaffRole, f: SubmissionFilter, cap: int = COUNT_CAP) -> tuple[int, bool]:
+    inner = filtered(role, f).with_only_columns(Submission.id).limit(cap + 1).subquery()
+    n = session.scalar(select(func.count()).select_from(inner)) or 0
+    return min(n, cap), n > cap
+
+
+def list_submissions(session: Session, role: StaffRole, filters: SubmissionFilter, page: Page) -> Listing:
+    """One page of matching submissions, newest first, with what the list shows of each."""
+    stmt = filtered(role, filters).order_by(Submission.created_at.desc(), Submission.id.desc())
+    subs = list(session.scalars(stmt.offset(page.offset).limit(page.limit)))
+    total, capped = count(session, role, filters)
+    return Listing(describe(session, subs), total, capped)
+
+
+def describe(session: Session, subs: Sequence[Submission]) -> list[SubmissionRow]:
+    """The list columns of these submissions, in a fixed number of queries."""
+    ids = [s.id for s in subs]
+    if not ids:
+        return []
+    forms = dict(session.execute(select(Form.id, Form.xml_form_id).where(
+        Form.id.in_({s.form_id for s in subs}))).all())
+    current = {
+        sid: (iid, name, code)
+        for sid, iid, name, code in session.execute(
+            select(SubmissionVersion.submission_id, SubmissionVersion.instance_id, Collector.name,
+                   SubmissionVersion.collector_code)
+            .join(Collector, Collector.id == SubmissionVersion.submitted_by_id)
+            .where(SubmissionVersion.submission_id.in_(ids), SubmissionVersion.is_current.is_(True))
+        )
+    }
+    events = _events(session, ids)
+    alerts = set(session.scalars(select(ReferralSource.submission_id).where(
+        ReferralSource.submission_id.in_(ids), ReferralSource.active.is_(True))))
+    rows = []
+    for s in subs:
+        iid, name, code = current.get(s.id, (s.root_instance_id, None, None))
+        event_date, commune = events.get(s.id, (None, None))
+        rows.append(SubmissionRow(s, forms[s.form_id], iid, name, code, event_date, commune,
+                                  s.id in alerts, s.created_at))
+    return rows
+
+
+def _events(session: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, tuple[date | None, str | None]]:
+    out: dict[uuid.UUID, tuple[date | None, str | None]] = {}
+    for sid, d, commune in session.execute(
+        select(MonitoringVisit.submission_id, MonitoringVisit.visit_date, Workplace.commune_code)
+        .outerjoin(Workplace, Workplace.id == MonitoringVisit.workplace_id)
+        .where(MonitoringVisit.submission_id.in_(ids))
+    ):
+        out[sid] = (d, commune)
+    for sid, ym, commune in session.execute(
+        select(VillageReport.submission_id, VillageReport.period_ym, VillageReport.commune_code)
+        .where(VillageReport.submission_id.in_(ids))
+    ):
+        out[sid] = (_month_start(ym), commune)
+    for sid, d, commune in session.execute(
+        select(Member.source_submission_id, Member.intake_date, Workplace.commune_code)
+        .outerjoin(Workplace, Workplace.id == Member.current_workplace_id)
+        .where(Member.source_submission_id.in_(ids))
+    ):
+        if sid is not None:
+            out.setdefault(sid, (d, commune))
+    return out
+
+
+def _month_start(ym: str | None) -> date | None:
+    try:
+        return date(int(ym[:4]), int(ym[5:7]), 1) if ym else None
+    except ValueError:
+        return None
+
+
+def get_visible(session: Session, role: StaffRole, instance_id: str) -> Submission | None:
+    """A submission by the instanceID of any of its versions, if `role` may see it."""
+    by_version = select(SubmissionVersion.submission_id).where(SubmissionVersion.instance_id == instance_id)
+    stmt = select(Submission).where(
+        or_(Submission.id.in_(by_version), Submission.root_instance_id == instance_id)
+    )
+    return session.scalar(visible_to(stmt, role).order_by(Submission.created_at).limit(1))
+
+
+def failed_merges(role: StaffRole) -> Select[Any]:
+    return visible_to(select(Submission.id).where(Submission.state == SubmissionState.MERGE_FAILED), role)
+
+
+def is_restricted(session: Session, submission: Submission) -> bool:
+    stmt = select(ReferralSource.id).join(Referral, Referral.id == ReferralSource.referral_id).where(
+        and_(ReferralSource.submission_id == submission.id, _restricted_referral()))
+    return session.scalar(stmt.limit(1)) is not None

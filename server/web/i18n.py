@@ -1,0 +1,58 @@
+"""Khmer by default, English on request: the page language, and dates and numbers formatted in it.
+
+Signed in: the person's choice (stored on the staff row), else Khmer. Signed out: the choice
+made with the switch on the sign-in page (session), then the browser's Accept-Language if it
+prefers English, else Khmer. A choice made before signing in is stored for the person.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from flask import Flask, g, request, session
+from flask_babel import Babel, format_date, format_datetime, format_decimal, get_locale
+
+from server.db.models import utcnow
+
+LANGUAGES = ("km", "en")
+DEFAULT_LANGUAGE = "km"
+# Dates are shown in Cambodia's time whatever the server's zone is.
+TIMEZONE = "Asia/Phnom_Penh"
+
+
+def select_language() -> str:
+    staff = g.get("sahakum_staff")
+    if staff is not None:
+        # Signed in: the person's own choice, else Khmer (the browser's setting may be a shared
+        # office computer's).
+        return staff.language if staff.language in LANGUAGES else DEFAULT_LANGUAGE
+    chosen = session.get("lang")
+    if chosen in LANGUAGES:
+        return chosen
+    return request.accept_languages.best_match(LANGUAGES, default=DEFAULT_LANGUAGE) or DEFAULT_LANGUAGE
+
+
+def page_language() -> str:
+    return str(get_locale() or DEFAULT_LANGUAGE)
+
+
+def fmt_date(value: date | datetime | None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return format_datetime(value, "medium")
+    return format_date(value, "medium")
+
+
+def fmt_number(value: Any) -> str:
+    return "" if value is None else format_decimal(value)
+
+
+def init_i18n(app: Flask) -> None:
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT_LANGUAGE)
+    app.config.setdefault("BABEL_DEFAULT_TIMEZONE", TIMEZONE)
+    Babel(app, locale_selector=select_language, default_translation_directories="web/translations")
+    app.jinja_env.globals.update(
+        page_language=page_language, fmt_date=fmt_date, fmt_number=fmt_number, now=utcnow
+    )
