@@ -250,9 +250,9 @@ from server.cli_staff import staff  # noqa: E402
 
 main.add_command(staff)
 
-from server.cli_reports import import_command, import_undo_command, report  # noqa: E402
+from server.cli_reports import export, import_command, import_undo_command, report  # noqa: E402
 
-for _command in (import_command, import_undo_command, report):
+for _command in (import_command, import_undo_command, report, export):
     main.add_command(_command)
 
 if __name__ == "__main__":

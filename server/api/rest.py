@@ -143,6 +143,7 @@ def init_staff_api(app: Flask) -> StaffApi:
 
     from server.api import (
         duplicates,
+        exports,
         imports,
         members,
         referral_actions,
@@ -154,7 +155,7 @@ def init_staff_api(app: Flask) -> StaffApi:
     )
 
     for module in (submissions, submission_review, members, workplaces, duplicates, referrals,
-                   referral_actions, imports, reports):
+                   referral_actions, imports, reports, exports):
         api.register_blueprint(module.blp)
     return api
 
