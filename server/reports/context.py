@@ -6,13 +6,16 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.db.models import Workplace
+from server.db.models import Member, Workplace
 from server.reports import scope
 from server.reports.periods import Period
+
+MAX_LITERAL_IDS = 2000  # beyond this, the exclusion is a subquery rather than a list of ids
 
 
 @dataclass
@@ -25,6 +28,17 @@ class ReportContext:
     child_visible: bool = True
 
     @cached_property
+    def excluded(self) -> list[uuid.UUID]:
+        """Ids of the submissions that never count, read once per report (usually few)."""
+        return list(self.session.scalars(scope.excluded_submissions()))
+
+    def counted(self, column: Any) -> Any:
+        """`column` (a submission id) is not an excluded submission."""
+        if len(self.excluded) > MAX_LITERAL_IDS:
+            return column.not_in(scope.excluded_submissions())
+        return column.not_in(self.excluded)
+
+    @cached_property
     def member_survivor(self) -> dict[uuid.UUID, uuid.UUID]:
         return scope.canonical_members(self.session)
 
@@ -34,7 +48,10 @@ class ReportContext:
 
     @cached_property
     def excluded_members(self) -> set[uuid.UUID]:
-        return scope.excluded_members(self.session)
+        """Members created by an excluded submission (and so not counted anywhere)."""
+        if not self.excluded:
+            return set()
+        return set(self.session.scalars(select(Member.id).where(~self.counted(Member.source_submission_id))))
 
     @cached_property
     def workplace_commune(self) -> dict[uuid.UUID, str | None]:

@@ -40,7 +40,7 @@ def counted_referrals(ctx: ReportContext) -> list[Any]:
     start = datetime.combine(p.start, time.min, tzinfo=UTC)
     with_sources = select(ReferralSource.referral_id)
     counted_sources = select(ReferralSource.referral_id).where(
-        ReferralSource.submission_id.not_in(scope.excluded_submissions())
+        ctx.counted(ReferralSource.submission_id)
     )
     acknowledged = getattr(Referral, "acknowledged_at", None)
     columns = [Referral.id, Referral.category, Referral.source, Referral.status, Referral.priority,

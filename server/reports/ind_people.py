@@ -4,16 +4,18 @@
 from __future__ import annotations
 
 import uuid
-from collections import Counter, defaultdict
+from collections import Counter
 from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, case, func, or_, select
 
 from server.db.models import (
     Attendance,
+    CaseChange,
     Course,
     CourseCategory,
+    EntityType,
     Gatekeeper,
     Meeting,
     MeetingAttendance,
@@ -21,6 +23,7 @@ from server.db.models import (
     MemberStatus,
     PeerEducator,
     TrainingSession,
+    Workplace,
 )
 from server.reports import scope
 from server.reports.context import ReportContext
@@ -30,25 +33,45 @@ NOT_IN_NETWORK = {MemberStatus.WITHDRAWN.value, MemberStatus.LEFT_SECTOR.value, 
 
 
 def network_members(ctx: ReportContext) -> Indicator:
+    """Counted by the database, grouped by status, sector and commune; only the members whose
+    status or sector changed after the period end are read one by one, from their history."""
     end = ctx.period.end
     joined = func.coalesce(Member.joined_date, Member.intake_date)
-    rows = ctx.session.execute(
-        select(Member.id, Member.current_workplace_id).where(
-            Member.merged_into_member_id.is_(None),
-            or_(joined <= end, and_(joined.is_(None), Member.created_at < scope.end_of_day(end))),
-            or_(Member.source_submission_id.is_(None),
-                Member.source_submission_id.not_in(scope.excluded_submissions())),
-        )
+    later = select(CaseChange.entity_id).where(
+        CaseChange.entity_type == EntityType.MEMBER, CaseChange.field.in_(("status", "sector")),
+        CaseChange.at >= scope.end_of_day(end), CaseChange.old_value.is_not(None),
+    )
+    counted = and_(
+        Member.merged_into_member_id.is_(None),
+        or_(joined <= end, and_(joined.is_(None), Member.created_at < scope.end_of_day(end))),
+        or_(Member.source_submission_id.is_(None),
+            ctx.counted(Member.source_submission_id)),
+    )
+    tally: Counter[tuple[str | None, str | None, str | None]] = Counter()
+    for status, sector, commune, n in ctx.session.execute(
+        select(Member.status, Member.sector, Workplace.commune_code, func.count())
+        .outerjoin(Workplace, Workplace.id == Member.current_workplace_id)
+        .where(counted, Member.id.not_in(later))
+        .group_by(Member.status, Member.sector, Workplace.commune_code)
+    ):
+        tally[(str(status), sector, commune)] += n
+    changed = ctx.session.execute(
+        select(Member.id, Workplace.commune_code)
+        .outerjoin(Workplace, Workplace.id == Member.current_workplace_id)
+        .where(counted, Member.id.in_(later))
     ).all()
-    status = scope.member_values_at(ctx.session, "status", [(m, end) for m, _ in rows])
-    sector = scope.member_values_at(ctx.session, "sector", [(m, end) for m, _ in rows])
-    counted = [(m, w) for m, w in rows if status[(m, end)] not in NOT_IN_NETWORK and status[(m, end)]]
+    status = scope.member_values_at(ctx.session, "status", [(m, end) for m, _ in changed])
+    sector = scope.member_values_at(ctx.session, "sector", [(m, end) for m, _ in changed])
+    for mid, commune in changed:
+        tally[(status[(mid, end)], sector[(mid, end)], commune)] += 1
+    kept = {k: n for k, n in tally.items() if k[0] and k[0] not in NOT_IN_NETWORK}
+    by: dict[str, Counter[str]] = {"report_group": Counter(), "status": Counter(), "commune": Counter()}
+    for (st, sec, commune), n in kept.items():
+        by["report_group"][report_group(sec)] += n
+        by["status"][st or "unknown"] += n
+        by["commune"][commune or "unknown"] += n
     ind = Indicator(1)
-    ind.breakdown("network members at period end", {
-        "report_group": Counter(report_group(sector[(m, end)]) for m, _ in counted),
-        "status": Counter(status[(m, end)] or "unknown" for m, _ in counted),
-        "commune": Counter(ctx.commune_of_workplace(w) for _, w in counted),
-    }, len(counted))
+    ind.breakdown("network members at period end", by, sum(kept.values()))
     return ind
 
 
@@ -148,30 +171,44 @@ def _keys(s: Any) -> tuple[tuple[str, str], ...]:
 
 
 def participants(ctx: ReportContext) -> Indicator:
-    rows = _sessions(ctx, (CourseCategory.AWARENESS,), ctx.period.start, ctx.period.end)
-    info = {s.id: s for s in rows}
-    members: dict[tuple[str, str], set[uuid.UUID]] = defaultdict(set)
-    attendances: Counter[tuple[str, str]] = Counter()
+    p = ctx.period
+    rows = _sessions(ctx, (CourseCategory.AWARENESS,), p.start, p.end)
     heads: Counter[tuple[str, str]] = Counter()
     for s in rows:
         for key in _keys(s):
             heads[key] += s.anonymous_headcount
-    if info:
-        for sid, member_id in ctx.session.execute(
-            select(Attendance.session_id, Attendance.member_id).where(Attendance.session_id.in_(list(info)))
-        ):
-            s = info[sid]
-            canonical = ctx.member(member_id) if member_id else None
-            for key in _keys(s):
-                attendances[key] += 1
-                if canonical:
-                    members[key].add(canonical)
+    # A merged-away member counts as her survivor; one created by an excluded submission, not at all.
+    counted_member = case(
+        (or_(Member.source_submission_id.is_(None),
+             ctx.counted(Member.source_submission_id)),
+         func.coalesce(Member.merged_into_member_id, Attendance.member_id)),
+        else_=None,
+    )
+    base = (
+        select(func.count(func.distinct(counted_member)), func.count())
+        .select_from(Attendance)
+        .join(TrainingSession, TrainingSession.id == Attendance.session_id)
+        .join(Course, Course.id == TrainingSession.course_id)
+        .outerjoin(Member, Member.id == Attendance.member_id)
+        .where(Course.category == CourseCategory.AWARENESS,
+               TrainingSession.session_date.between(p.start, p.end))
+    )
+    members: Counter[tuple[str, str]] = Counter()
+    attendances: Counter[tuple[str, str]] = Counter()
+    slices = (("target_group", TrainingSession.target_group), ("commune", TrainingSession.commune_code),
+              ("", None))
+    for dim, column in slices:
+        stmt = base if column is None else base.add_columns(column).group_by(column)
+        for distinct, n, *value in ctx.session.execute(stmt):
+            key = (dim, str(value[0] or "unknown")) if value else ("", "")
+            members[key], attendances[key] = distinct, n
     ind = Indicator(5)
-    distinct = {k: len(members.get(k, ())) + heads[k] for k in set(heads) | set(members)}
-    total_att = {k: attendances[k] + heads[k] for k in set(heads) | set(attendances)}
+    keys = set(heads) | set(members)
     for label, values in (
-        ("participants: distinct identified members + anonymous headcount", distinct),
-        ("attendances: identified attendance rows + anonymous headcount", total_att),
+        ("participants: distinct identified members + anonymous headcount",
+         {k: members[k] + heads[k] for k in keys}),
+        ("attendances: identified attendance rows + anonymous headcount",
+         {k: attendances[k] + heads[k] for k in keys}),
     ):
         by: dict[str, dict[str, int]] = {"target_group": {}, "commune": {}}
         for (dim, value), n in values.items():

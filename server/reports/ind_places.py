@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter, defaultdict
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Text, and_, case, cast, func, select
 
 from server.db.models import (
     Attendance,
@@ -24,26 +25,51 @@ from server.db.models import (
     VillageReport,
     VillageReportStatus,
 )
-from server.reports import scope
 from server.reports.context import ReportContext
 from server.reports.figures import Indicator, rate
 
-FORCED_LABOUR = frozenset({
-    "movement", "violence", "threats", "id_retention", "debt_bondage",
-    "vulnerability", "deception", "isolation", "wage_withholding", "abusive_conditions", "overtime",
-})
 ON_TIME_DAYS = 10  # proposed in domain.md 5: submitted at most 10 days after the month ends
 
 
-def counted_visits(ctx: ReportContext) -> list[Any]:
+@dataclass
+class VisitStats:
+    """Counted visits to one workplace in the period, aggregated by the database."""
+
+    visits: int
+    u18: int
+    refused: int
+    threatened: int
+    forced_labour: bool
+    leaflets: int
+    negotiated: int
+    allowed: int
+
+
+def _flag(condition: Any) -> Any:
+    return func.sum(case((condition, 1), else_=0))
+
+
+def visit_stats(ctx: ReportContext) -> dict[uuid.UUID | None, VisitStats]:
+    """Per workplace: counted visits dated in the period and what they found. JSON lists are
+    matched on their text (the same on SQLite and PostgreSQL): a non-empty indicator list means
+    a forced-labour indicator (the list holds only those), an activity by its quoted code."""
     p = ctx.period
-    return list(ctx.session.execute(
-        select(MonitoringVisit.workplace_id, MonitoringVisit.u18_suspected, MonitoringVisit.indicators,
-               MonitoringVisit.access, MonitoringVisit.pe_safety, MonitoringVisit.activities,
-               MonitoringVisit.details, MonitoringVisit.n_leaflets)
-        .where(MonitoringVisit.visit_date.between(p.start, p.end),
-               MonitoringVisit.submission_id.not_in(scope.excluded_submissions()))
-    ).all())
+    v = MonitoringVisit
+    indicators, activities = cast(v.indicators, Text), cast(v.activities, Text)
+    negotiated = activities.like('%"negotiated_with_owner"%')
+    allowed = v.details["training_allowed"].as_string().in_(("yes", "daytime_only"))
+    stmt = (
+        select(v.workplace_id, func.count(), _flag(v.u18_suspected.in_(("yes", "unsure"))),
+               _flag(v.access == "refused"), _flag(v.pe_safety == "threatened"),
+               _flag(and_(indicators.is_not(None), indicators.not_in(("[]", "null")))),
+               func.sum(func.coalesce(v.n_leaflets, 0)), _flag(negotiated), _flag(and_(negotiated, allowed)))
+        .where(v.visit_date.between(p.start, p.end), ctx.counted(v.submission_id))
+        .group_by(v.workplace_id)
+    )
+    return {
+        wid: VisitStats(n, u18 or 0, refused or 0, threat or 0, bool(fl), leaflets or 0, neg or 0, ok or 0)
+        for wid, n, u18, refused, threat, fl, leaflets, neg, ok in ctx.session.execute(stmt)
+    }
 
 
 def _risk_at_end(ctx: ReportContext) -> dict[uuid.UUID, str]:
@@ -51,7 +77,7 @@ def _risk_at_end(ctx: ReportContext) -> dict[uuid.UUID, str]:
     latest = (
         select(MonitoringVisit.workplace_id, func.max(MonitoringVisit.visit_date).label("last"))
         .where(MonitoringVisit.visit_date <= ctx.period.end, MonitoringVisit.workplace_id.is_not(None),
-               MonitoringVisit.submission_id.not_in(scope.excluded_submissions()))
+               ctx.counted(MonitoringVisit.submission_id))
         .group_by(MonitoringVisit.workplace_id)
         .subquery()
     )
@@ -60,7 +86,7 @@ def _risk_at_end(ctx: ReportContext) -> dict[uuid.UUID, str]:
         select(MonitoringVisit.workplace_id, MonitoringVisit.risk_level)
         .join(latest, (latest.c.workplace_id == MonitoringVisit.workplace_id)
               & (latest.c.last == MonitoringVisit.visit_date))
-        .where(MonitoringVisit.submission_id.not_in(scope.excluded_submissions()))
+        .where(ctx.counted(MonitoringVisit.submission_id))
     ):
         canonical = ctx.workplace(wid)
         if canonical is not None and risk is not None:
@@ -72,31 +98,25 @@ def _risk_at_end(ctx: ReportContext) -> dict[uuid.UUID, str]:
 _RISK_ORDER = ["green", "amber", "red"]
 
 
-def workplace_monitoring(ctx: ReportContext, visits: list[Any]) -> Indicator:
+def workplace_monitoring(ctx: ReportContext, visits: dict[uuid.UUID | None, VisitStats]) -> Indicator:
     ind = Indicator(14)
+    sums: dict[str, Counter[str]] = defaultdict(Counter)
     places: dict[str, set[uuid.UUID]] = defaultdict(set)
-    counts: dict[str, Counter[str]] = defaultdict(Counter)
-    for v in visits:
-        wid = ctx.workplace(v.workplace_id)
-        commune = ctx.commune_of_workplace(v.workplace_id)
-        flags = {
-            "visits": True,
-            "visits with under-18 suspected": v.u18_suspected in ("yes", "unsure"),
-            "visits with access refused": v.access == "refused",
-            "peer-educator security alerts (threatened)": v.pe_safety == "threatened",
-        }
-        for label, on in flags.items():
-            if on:
-                counts[label]["total"] += 1
-                counts[label][commune] += 1
-        if wid is not None:
-            places["monitored"].add(wid)
-            if FORCED_LABOUR & set(v.indicators or ()):
-                places["forced_labour"].add(wid)
+    for wid, st in visits.items():
+        commune = ctx.commune_of_workplace(wid)
+        for label, n in (("visits", st.visits), ("visits with under-18 suspected", st.u18),
+                         ("visits with access refused", st.refused),
+                         ("peer-educator security alerts (threatened)", st.threatened)):
+            sums[label][commune] += n
+        canonical = ctx.workplace(wid)
+        if canonical is not None:
+            places["monitored"].add(canonical)
+            if st.forced_labour:
+                places["forced_labour"].add(canonical)
     for label in ("visits", "visits with under-18 suspected", "visits with access refused",
                   "peer-educator security alerts (threatened)"):
-        c = counts[label]
-        ind.breakdown(label, {"commune": {k: n for k, n in c.items() if k != "total"}}, c["total"],
+        by = {k: n for k, n in sums[label].items() if n}
+        ind.breakdown(label, {"commune": by}, sum(by.values()),
                       child_protection=label == "visits with under-18 suspected")
     for key, label in (("monitored", "workplaces monitored"),
                        ("forced_labour", "workplaces with any forced-labour indicator")):
@@ -110,16 +130,17 @@ def workplace_monitoring(ctx: ReportContext, visits: list[Any]) -> Indicator:
     return ind
 
 
-def employer_negotiation(ctx: ReportContext, visits: list[Any]) -> Indicator:
-    negotiated = [v for v in visits if "negotiated_with_owner" in (v.activities or ())]
-    allowed = [v for v in negotiated if (v.details or {}).get("training_allowed") in ("yes", "daytime_only")]
+def employer_negotiation(ctx: ReportContext, visits: dict[uuid.UUID | None, VisitStats]) -> Indicator:
+    by: Counter[str] = Counter()
+    for wid, st in visits.items():
+        if st.negotiated:
+            by[ctx.commune_of_workplace(wid)] += st.negotiated
+    negotiated = sum(st.negotiated for st in visits.values())
+    allowed = sum(st.allowed for st in visits.values())
     ind = Indicator(15)
-    ind.breakdown("visits where staff negotiated with the owner",
-                  {"commune": Counter(ctx.commune_of_workplace(v.workplace_id) for v in negotiated)},
-                  len(negotiated))
-    ind.add("of those, visits where training was allowed", "total", len(allowed))
-    ind.add("share where training was allowed (%)", "total", rate(len(allowed), len(negotiated)),
-            base=len(negotiated))
+    ind.breakdown("visits where staff negotiated with the owner", {"commune": by}, negotiated)
+    ind.add("of those, visits where training was allowed", "total", allowed)
+    ind.add("share where training was allowed (%)", "total", rate(allowed, negotiated), base=negotiated)
     return ind
 
 
@@ -144,7 +165,7 @@ def village_data(ctx: ReportContext) -> Indicator:
                func.min(SubmissionVersion.received_at).label("received_at"))
         .join(SubmissionVersion, SubmissionVersion.submission_id == VillageReport.submission_id)
         .where(VillageReport.status == VillageReportStatus.ACCEPTED, VillageReport.period_ym.in_(months),
-               VillageReport.submission_id.not_in(scope.excluded_submissions()))
+               ctx.counted(VillageReport.submission_id))
         .group_by(VillageReport.id)
     ).all()
     assigned = _assigned_villages(ctx)
@@ -194,7 +215,7 @@ def _village_trained(ctx: ReportContext) -> int:
     return len(people - {None})
 
 
-def materials(ctx: ReportContext, visits: list[Any]) -> Indicator:
+def materials(ctx: ReportContext, visits: dict[uuid.UUID | None, VisitStats]) -> Indicator:
     p = ctx.period
     rows = ctx.session.execute(
         select(Distribution.item, Distribution.recipient_type, Distribution.commune_code,
@@ -213,8 +234,9 @@ def materials(ctx: ReportContext, visits: list[Any]) -> Indicator:
     ind.breakdown("materials distributed (staff records)",
                   {"item": items, "recipient_type": recipients, "commune": communes}, sum(items.values()))
     leaflets: Counter[str] = Counter()
-    for v in visits:
-        leaflets[ctx.commune_of_workplace(v.workplace_id)] += v.n_leaflets or 0
+    for wid, st in visits.items():
+        if st.leaflets:
+            leaflets[ctx.commune_of_workplace(wid)] += st.leaflets
     ind.breakdown("leaflets handed out on visits (n_leaflets)", {"commune": leaflets}, sum(leaflets.values()))
     return ind
 

@@ -7,7 +7,7 @@ import uuid
 from collections import Counter, defaultdict
 from decimal import Decimal
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 
 from server.db.models import (
     Apprenticeship,
@@ -71,20 +71,20 @@ def savings_books(ctx: ReportContext) -> Indicator:
 
 def _balances(ctx: ReportContext) -> tuple[set[uuid.UUID], set[uuid.UUID]]:
     """Members (canonical) with a deposit by period end, and with a balance above 0 in a currency."""
-    end = ctx.period.end
     savers: set[uuid.UUID] = set()
     balance: dict[tuple[uuid.UUID, str], Decimal] = defaultdict(Decimal)
-    for member_id, kind, amount, currency in ctx.session.execute(
-        select(SavingsBook.member_id, SavingsTransaction.kind, SavingsTransaction.amount,
-               SavingsTransaction.currency)
+    for member_id, kind, currency, total in ctx.session.execute(
+        select(SavingsBook.member_id, SavingsTransaction.kind, SavingsTransaction.currency,
+               func.sum(SavingsTransaction.amount))
         .join(SavingsBook, SavingsBook.id == SavingsTransaction.book_id)
-        .where(SavingsBook.member_id.is_not(None), SavingsTransaction.transaction_date <= end)
+        .where(SavingsBook.member_id.is_not(None), SavingsTransaction.transaction_date <= ctx.period.end)
+        .group_by(SavingsBook.member_id, SavingsTransaction.kind, SavingsTransaction.currency)
     ):
         mid = ctx.member(member_id)
         if mid is None:
             continue
         sign = 1 if kind == TransactionKind.DEPOSIT else -1
-        balance[(mid, str(currency))] += sign * Decimal(amount)
+        balance[(mid, str(currency))] += sign * Decimal(total)
         if kind == TransactionKind.DEPOSIT:
             savers.add(mid)
     positive = {mid for (mid, _), total in balance.items() if total > 0}

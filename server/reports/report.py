@@ -32,7 +32,7 @@ def compute_indicators(ctx: ReportContext) -> list[Indicator]:
     """All 18 indicators, in order. Referrals and visits are read once for the indicators
     that share them."""
     referrals = ind_cases.counted_referrals(ctx)
-    visits = ind_places.counted_visits(ctx)
+    visits = ind_places.visit_stats(ctx)
     makers: list[Callable[[], Indicator]] = [
         lambda: ind_people.network_members(ctx),
         lambda: ind_people.peer_educators_trained(ctx),

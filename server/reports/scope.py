@@ -27,10 +27,8 @@ from server.db.models import (
 
 def excluded_submissions() -> Select[tuple[uuid.UUID]]:
     """Submissions that never count: rejected by staff, or sent by a training account."""
-    training = (
-        select(SubmissionVersion.submission_id)
-        .join(Collector, Collector.id == SubmissionVersion.submitted_by_id)
-        .where(Collector.training.is_(True))
+    training = select(SubmissionVersion.submission_id).where(
+        SubmissionVersion.submitted_by_id.in_(select(Collector.id).where(Collector.training.is_(True)))
     )
     return select(Submission.id).where(
         or_(Submission.review_state == ReviewState.REJECTED, Submission.id.in_(training))
@@ -70,13 +68,6 @@ def canonical_workplaces(session: Session) -> dict[uuid.UUID, uuid.UUID]:
             target = links[target]
         out[loser] = target
     return out
-
-
-def excluded_members(session: Session) -> set[uuid.UUID]:
-    """Members created by an excluded submission and never confirmed by staff."""
-    return set(session.scalars(
-        select(Member.id).where(Member.source_submission_id.in_(excluded_submissions()))
-    ))
 
 
 def member_values_at(

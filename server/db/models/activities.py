@@ -16,6 +16,7 @@ from sqlalchemy import (
     Boolean,
     Date,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -280,3 +281,15 @@ class ReportSnapshot(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     created_by: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+def _report_indexes() -> None:
+    """Indexes the indicator report needs on tables defined elsewhere: each workplace's last
+    visit by a date (risk at the period end) is read from (workplace_id, visit_date)."""
+    from server.db.models.cases import MonitoringVisit
+
+    Index("ix_monitoring_visits_workplace_id_visit_date", MonitoringVisit.workplace_id,
+          MonitoringVisit.visit_date)
+
+
+_report_indexes()
