@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (row dictionaries of generated data kept one per line)
 """Reporting benchmarks (not a test): submission exports and the indicator report.
 
     python bench/reporting.py                       # SQLite in a temporary folder
@@ -34,8 +35,8 @@ from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from server.db import migrate  # noqa: E402
-from server.db.models import (  # noqa: E402
+from server.db import migrate
+from server.db.models import (
     Attendance,
     AttendeeKind,
     Collector,
@@ -61,13 +62,13 @@ from server.db.models import (  # noqa: E402
     VillageReportStatus,
     Workplace,
 )
-from server.db.session import Database  # noqa: E402
-from server.reports import exports  # noqa: E402
-from server.reports.report import build_report  # noqa: E402
-from server.xforms.publish import FORMS_DIR, publish_compiled  # noqa: E402
-from tests.integration.test_merge_village import report as village_answers  # noqa: E402
-from tests.integration.test_merge_visit import visit as visit_answers  # noqa: E402
-from tests.support.submissions import build_xml  # noqa: E402
+from server.db.session import Database
+from server.reports import exports
+from server.reports.report import build_report
+from server.xforms.publish import FORMS_DIR, publish_compiled
+from tests.integration.test_merge_village import report as village_answers
+from tests.integration.test_merge_visit import visit as visit_answers
+from tests.support.submissions import build_xml
 
 rng = random.Random(1)
 COMMUNES = ["180101", "180102", "180103", "180104", "180201", "180204"]
@@ -183,7 +184,7 @@ def export_bench(url: str, n: int) -> None:
     with db.transaction() as s:
         s.add(Workplace(id=wp, workplace_code="W00001", type="karaoke", commune_code="180101"))
     done = 0
-    print(f"| rows | form | format | seconds | peak Python MB | file MB |\n|---|---|---|---|---|---|")
+    print("| rows | form | format | seconds | peak Python MB | file MB |\n|---|---|---|---|---|---|")
     for target in (n // 10, n // 2, n):
         store_submissions(db, forms["workplace_visit"], visit_variants(wp), target - done, pe, date(2026, 1, 1))
         store_submissions(db, forms["village_data"], village_variants(), target - done, vc, date(2026, 1, 1))

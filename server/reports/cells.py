@@ -97,6 +97,7 @@ def choice(cls: type[enum.Enum]) -> Callable[[str, Lookups], Any]:
         except ValueError:
             raise CellError("Must be one of: " + ", ".join(values) + ".") from None
 
+    parse.choices = tuple(values)  # type: ignore[attr-defined]  # for the entry page's <select>
     return parse
 
 

@@ -26,7 +26,7 @@ from server import errors
 from server.db.models import Base, ImportBatch, utcnow
 from server.reports.cells import CellError
 from server.reports.lookups import Lookups
-from server.reports.sheets import SheetError, Table, read_table
+from server.reports.sheets import SheetError, Table, normalise_cell, read_table
 
 PREVIEW_ROWS = 50
 
@@ -181,7 +181,21 @@ def run_import(session: Session, kind: Kind, data: bytes, actor: str, *, dry_run
     """Check the file, then build its rows inside a savepoint: kept (under one new batch) only
     when every row is valid and this is not a dry run. A dry run therefore finds the same
     errors as the real import, checks against stored records included."""
-    result = check_file(session, kind, data)
+    return run_checked(session, kind, check_file(session, kind, data), actor, dry_run=dry_run)
+
+
+def enter_record(session: Session, kind: Kind, values: Mapping[str, str], actor: str,
+                 ) -> tuple[CheckResult, ImportBatch | None]:
+    """One record typed on a page: a one-row import, with the same checks (and undo)."""
+    cells = tuple(normalise_cell(values.get(name, "")) for name in kind.header)
+    table = Table(kind.header, (cells,))
+    result = check_table(session, kind, table)
+    result.file_sha256 = hashlib.sha256(repr(cells).encode("utf-8")).hexdigest()
+    return run_checked(session, kind, result, actor, dry_run=False)
+
+
+def run_checked(session: Session, kind: Kind, result: CheckResult, actor: str, *, dry_run: bool,
+                ) -> tuple[CheckResult, ImportBatch | None]:
     if not result.values:
         return result, None
     # Rows whose cells are fine are built too, so checks against stored records report all
