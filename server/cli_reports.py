@@ -159,3 +159,31 @@ def export_submissions(form_id: str, fmt: str, labels: str, table: str | None, r
                     out.close()
     except errors.SahakumError as exc:
         raise click.ClickException(exc.detail_message) from None
+
+
+@export.command("cases")
+@click.argument("table", type=click.Choice(["members", "workplaces", "referrals", "visits"]))
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx"]), default="csv", show_default=True)
+@click.option("--role", type=click.Choice(["me", "case", "child_protection", "admin"]), default="me",
+              show_default=True, help="Export as this role sees it (me: codes, no personal data).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write here, not stdout.")
+def export_cases(table: str, fmt: str, role: str, output: Path | None) -> None:
+    """Stream a case table."""
+    from server.accounts import access
+    from server.db.models import StaffRole
+    from server.reports import case_exports
+
+    if fmt == "xlsx" and output is None and sys.stdout.isatty():
+        raise click.ClickException("XLSX is binary: give -o FILE.")
+    staff_role = StaffRole(role)
+    ctx = _ctx()
+    with ctx.db.sessionmaker() as session:  # type: ignore[attr-defined]
+        out = output.open("wb") if output else sys.stdout.buffer
+        try:
+            for chunk in case_exports.stream(session, table, staff_role,
+                                             access.pii_access(staff_role).granted, fmt):
+                out.write(chunk)
+        finally:
+            if output:
+                out.close()

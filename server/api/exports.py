@@ -21,7 +21,7 @@ from server.api import auth
 from server.api.casework_schemas import SubmissionFilterSchema
 from server.api.rest import staff_blueprint
 from server.api.submissions import to_filter
-from server.reports import exports
+from server.reports import case_exports, exports
 
 blp = staff_blueprint("exports", __name__, "Exports of submissions (CSV with BOM, or XLSX), streamed.")
 
@@ -68,3 +68,31 @@ class SubmissionExport(MethodView):
                                  "Cache-Control": "no-store"})
 
 
+
+
+class CaseExportQuerySchema(ma.Schema):
+    format = fields.String(load_default="csv", validate=ma.validate.OneOf(["csv", "xlsx"]))
+
+
+@blp.route("/exports/cases/<string:table>")
+class CaseExport(MethodView):
+    @auth.require_roles(*access.ALL_ROLES)
+    @blp.arguments(CaseExportQuerySchema, location="query")
+    def get(self, args: dict[str, Any], table: str) -> Any:
+        """Stream a case table (members, workplaces, referrals, visits) as CSV or XLSX: codes and
+        statuses for every role; names, dates of birth and origin only with personal-data access."""
+        staff = auth.current_staff()
+        with_pii = auth.pii_access().granted
+        case_exports.query(table, staff.role, with_pii)  # 404 now, not after a 200
+        auth.audit("export.cases", "case_table", [table], note=json.dumps({"format": args["format"]}))
+        db = current_app.extensions["sahakum_db"]
+        fmt, role = args["format"], staff.role
+
+        def generate() -> Any:
+            with db.sessionmaker() as s:
+                yield from case_exports.stream(s, table, role, with_pii, fmt)
+
+        mime = "text/csv; charset=utf-8" if fmt == "csv" else XLSX_MIME
+        return Response(generate(), mimetype=mime,
+                        headers={"Content-Disposition": f'attachment; filename="{table}.{fmt}"',
+                                 "Cache-Control": "no-store"})

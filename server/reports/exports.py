@@ -18,6 +18,7 @@ import io
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from lxml import etree
 from openpyxl import Workbook
@@ -233,6 +234,35 @@ def stream_xlsx(session: Session, req: ExportRequest, lay: Layout) -> Iterator[b
             target = sheets[lay.repeats[name].name]
             for r in rows:
                 target.append(r)
+    with tempfile.TemporaryFile() as tmp:
+        book.save(tmp)
+        tmp.seek(0)
+        while chunk := tmp.read(CHUNK):
+            yield chunk
+
+
+def stream_table_csv(header: list[str], rows: Iterator[list[Any]]) -> Iterator[bytes]:
+    """Any table as CSV with a BOM, in chunks."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\r\n")
+    buf.write(BOM)
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow(row)
+        if buf.tell() >= CHUNK:
+            yield buf.getvalue().encode("utf-8")
+            buf.seek(0)
+            buf.truncate()
+    yield buf.getvalue().encode("utf-8")
+
+
+def stream_table_xlsx(name: str, header: list[str], rows: Iterator[list[Any]]) -> Iterator[bytes]:
+    """Any table as a one-sheet XLSX (write-only), read back in chunks."""
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(name[:31])
+    sheet.append(header)
+    for row in rows:
+        sheet.append(row)
     with tempfile.TemporaryFile() as tmp:
         book.save(tmp)
         tmp.seek(0)

@@ -135,3 +135,23 @@ def test_cli_export__csv_to_file(db: Database, villages: list, tmp_path: Any, mo
     assert result.exit_code == 0, result.output
     rows = read_csv(out.read_bytes())
     assert len(rows) == 2 and "nv_name" not in rows[0]  # the default role is me
+
+
+def test_case_export__codes_for_me_names_for_case_child_cases_for_child_role(
+    db: Database, users: dict[str, StaffClient]
+) -> None:
+    send(db, "member_intake", intake(health_now="yes"))
+    send(db, "village_data", village_report(village="18010103", n_left_under18="1"), by="V18010101")  # U18-V
+    me = read_csv(users["me"].get("/api/v1/exports/cases/members").data)
+    case = read_csv(users["case"].get("/api/v1/exports/cases/members").data)
+    assert me[0]["member_code"] == "7K3Q9M-X" and me[0]["report_group"] == "karaoke"
+    assert "family_name_km" not in me[0] and "sector" not in me[0]
+    assert case[0]["family_name_km"] == "ចាន់"
+    cats = lambda role: sorted(r["category"] for r in read_csv(  # noqa: E731
+        users[role].get("/api/v1/exports/cases/referrals").data))
+    assert cats("case") == ["health"] and cats("child_protection") == ["child_protection", "health"]
+    x = users["me"].get("/api/v1/exports/cases/workplaces?format=xlsx")
+    assert load_workbook(io.BytesIO(x.data), read_only=True).sheetnames == ["workplaces"]
+    assert users["me"].get("/api/v1/exports/cases/nope").status_code == 404
+    with db.sessionmaker() as s:
+        assert s.scalar(select(AuditEntry.reason).where(AuditEntry.action == "export.cases").limit(1))
