@@ -111,3 +111,21 @@ def test_report_page__figures_downloads_freeze_in_khmer_and_english(db: Database
 def test_report_page__bad_period_explained(web: WebClient):
     html = web.get("/reports/indicators?period=November").get_data(as_text=True)
     assert 'role="alert"' in html and 'aria-invalid="true"' in html
+
+
+def test_submissions_page__download_button_exports_the_filtered_form(db: Database, client: FlaskClient,
+                                                                      published_forms: dict):
+    from tests.integration.test_merge_village import report as village_report
+    from tests.integration.test_reports_exports import read_csv, send
+
+    send(db, "village_data", village_report(), by="V18010101")
+    send(db, "village_data", village_report(village="18010102"), by="V18010101")
+    make_staff_account(db, "cw1", "case")
+    w = WebClient(client)
+    w.sign_in("cw1")
+    page = w.get("/submissions?form=village_data").get_data(as_text=True)
+    assert "/submissions/export.csv?form=village_data" in page
+    r = w.get("/submissions/export.csv?form=village_data&commune=180101")
+    rows = read_csv(r.data)
+    assert r.status_code == 200 and len(rows) == 2 and rows[0]["reporter_role"].startswith("មេភូមិ")
+    assert w.get("/submissions/export.csv").status_code == 404  # one form at a time
