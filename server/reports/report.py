@@ -83,7 +83,7 @@ def build_report(session: Session, period: str, *, external: bool = False, child
             {
                 "number": ind.number,
                 "title": texts.title(ind.number, lang),
-                "method": texts.METHODS[ind.number],
+                "method": texts.method(ind.number, lang),
                 "figures": [_figure(f, external, child_visible) for f in ind.figures],
             }
             for ind in compute_indicators(ctx)

@@ -431,6 +431,8 @@ def test_report_api__csv_has_bom_and_xlsx_round_trips_khmer(
     cells = [c for row in book["Indicators"].iter_rows(values_only=True) for c in row]
     assert "ការបញ្ជូនករណី" in cells and 10 in cells
     assert users["me"].get("/api/v1/reports/indicators?period=2026-13").status_code == 422
+    km = users["me"].get("/api/v1/reports/indicators?period=2026-11&lang=km").json
+    assert km["indicators"][0]["method"].startswith("សមាជិក") and km["indicators"][0]["title"] == "សមាជិកបណ្ដាញ"
 
 
 def test_snapshot__unchanged_after_new_data_and_hash_checked(
