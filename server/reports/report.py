@@ -64,8 +64,9 @@ def pending_duplicates(session: Session) -> int:
     ) or 0
 
 
-def _figure(f: Figure, external: bool, child_visible: bool) -> dict[str, Any]:
-    return {"label": f.label, "breakdown": f.breakdown, "value": f.shown(external, child_visible)}
+def _figure(f: Figure, external: bool, child_visible: bool, lang: str) -> dict[str, Any]:
+    return {"label": texts.label(f.label, lang), "breakdown": f.breakdown,
+            "value": f.shown(external, child_visible)}
 
 
 def build_report(session: Session, period: str, *, external: bool = False, child_visible: bool = True,
@@ -84,7 +85,7 @@ def build_report(session: Session, period: str, *, external: bool = False, child
                 "number": ind.number,
                 "title": texts.title(ind.number, lang),
                 "method": texts.method(ind.number, lang),
-                "figures": [_figure(f, external, child_visible) for f in ind.figures],
+                "figures": [_figure(f, external, child_visible, lang) for f in ind.figures],
             }
             for ind in compute_indicators(ctx)
         ],

@@ -123,6 +123,75 @@ METHODS_KM: dict[int, str] = {
 }
 
 
+# What each figure counts, in Khmer (the English label is the key).
+LABELS_KM: dict[str, str] = {
+    "network members at period end": "សមាជិកបណ្ដាញនៅចុងរយៈពេល",
+    "peer educators trained (initial training by period end)": "អ្នកអប់រំមិត្តភក្តិដែលបានបណ្ដុះបណ្ដាលដំបូង (ដល់ចុងរយៈពេល)",
+    "peer educators trained in the period": "អ្នកអប់រំមិត្តភក្តិដែលបានបណ្ដុះបណ្ដាលក្នុងរយៈពេល",
+    "refresher sessions": "វគ្គរំលឹក",
+    "peer educators at refresher sessions": "អ្នកអប់រំមិត្តភក្តិក្នុងវគ្គរំលឹក",
+    "gatekeepers in the network": "អ្នកមានតួនាទីសំខាន់ក្នុងបណ្ដាញ",
+    "gatekeepers sensitised": "អ្នកមានតួនាទីសំខាន់ដែលបានទទួលការយល់ដឹង",
+    "awareness sessions held": "វគ្គលើកកម្ពស់ការយល់ដឹងដែលបានធ្វើ",
+    "participants: distinct identified members + anonymous headcount":
+        "អ្នកចូលរួម៖ សមាជិកខុសៗគ្នា + ចំនួនអនាមិក",
+    "attendances: identified attendance rows + anonymous headcount": "វត្តមាន៖ ជួរវត្តមាន + ចំនួនអនាមិក",
+    "women in prostitution who received a health service": "ស្ត្រីក្នុងវិស័យពេស្យាចារដែលបានទទួលសេវាសុខភាព",
+    "livelihood supports given": "ការគាំទ្រជីវភាពដែលបានផ្ដល់",
+    "children supported (child-protection cases)": "កុមារដែលបានគាំទ្រ (ករណីការពារកុមារ)",
+    "savings books issued": "សៀវភៅសន្សំដែលបានចេញ",
+    "savings groups": "ក្រុមសន្សំ",
+    "members at period end": "សមាជិកនៅចុងរយៈពេល",
+    "savers: members with at least one deposit by period end": "អ្នកសន្សំ៖ សមាជិកដែលបានដាក់ប្រាក់យ៉ាងហោចណាស់ម្ដង",
+    "share of members who saved (%)": "ភាគរយសមាជិកដែលបានសន្សំ (%)",
+    "members with a balance above 0 at period end (to confirm with KWCD)":
+        "សមាជិកដែលមានសមតុល្យលើស ០ នៅចុងរយៈពេល (ត្រូវបញ្ជាក់ជាមួយ KWCD)",
+    "host workplaces": "កន្លែងទទួលហ្វឹកហាត់",
+    "women in apprenticeships (distinct)": "ស្ត្រីក្នុងការហ្វឹកហាត់ (ខុសៗគ្នា)",
+    "apprenticeships completed": "ការហ្វឹកហាត់ដែលបានបញ្ចប់",
+    "businesses started": "អាជីវកម្មដែលបានចាប់ផ្ដើម",
+    "hotline reports known to KWCD": "របាយការណ៍តាមខ្សែទូរស័ព្ទបន្ទាន់ដែល KWCD ដឹង",
+    "share reported by members and peer educators (%)": "ភាគរយដែលរាយការណ៍ដោយសមាជិក និងអ្នកអប់រំមិត្តភក្តិ (%)",
+    "referrals": "ការបញ្ជូន",
+    "median hours from creation to acknowledgement": "ម៉ោងមធ្យម (median) ពីការបង្កើតដល់ការទទួលស្គាល់",
+    "closed referrals": "ការបញ្ជូនដែលបានបិទ",
+    "child-protection cases": "ករណីការពារកុមារ",
+    "distinct identified children": "កុមារដែលស្គាល់អត្តសញ្ញាណ (ខុសៗគ្នា)",
+    "anonymous alerts (cannot be deduplicated)": "ការជូនដំណឹងអនាមិក (មិនអាចដកស្ទួនបាន)",
+    "visits": "ការចុះកន្លែងការងារ",
+    "visits with under-18 suspected": "ការចុះដែលសង្ស័យមានអាយុក្រោម ១៨",
+    "visits with access refused": "ការចុះដែលគេមិនឱ្យចូល",
+    "peer-educator security alerts (threatened)": "ការជូនដំណឹងសុវត្ថិភាពអ្នកអប់រំមិត្តភក្តិ (ត្រូវគេគំរាម)",
+    "workplaces monitored": "កន្លែងការងារដែលបានតាមដាន",
+    "workplaces with any forced-labour indicator": "កន្លែងការងារដែលមានសូចនាករពលកម្មដោយបង្ខំ",
+    "workplaces red at period end": "កន្លែងការងារពណ៌ក្រហមនៅចុងរយៈពេល",
+    "workplaces amber at period end": "កន្លែងការងារពណ៌លឿងនៅចុងរយៈពេល",
+    "visits where staff negotiated with the owner": "ការចុះដែលបានពិភាក្សាជាមួយម្ចាស់",
+    "of those, visits where training was allowed": "ក្នុងនោះ ការចុះដែលម្ចាស់អនុញ្ញាតឱ្យចូលរៀន",
+    "share where training was allowed (%)": "ភាគរយដែលម្ចាស់អនុញ្ញាតឱ្យចូលរៀន (%)",
+    "meetings held": "កិច្ចប្រជុំដែលបានធ្វើ",
+    "meeting attendances (identified + headcount)": "វត្តមានក្នុងកិច្ចប្រជុំ (ស្គាល់អត្តសញ្ញាណ + ចំនួនអនាមិក)",
+    "villages assigned to village collectors": "ភូមិដែលបានចាត់ឱ្យអ្នកប្រមូលទិន្នន័យភូមិ",
+    "villages reporting": "ភូមិដែលបានរាយការណ៍",
+    "completeness: villages reporting / villages assigned (%)": "ភាពពេញលេញ៖ ភូមិរាយការណ៍ / ភូមិដែលបានចាត់ (%)",
+    "reports received on time (at most 10 days after the month)": "របាយការណ៍ទាន់ពេល (មិនលើស ១០ ថ្ងៃក្រោយខែ)",
+    "on-time rate (%)": "អត្រាទាន់ពេល (%)",
+    "village reports": "របាយការណ៍ភូមិ",
+    "village chiefs and councillors trained (village data training)":
+        "មេភូមិ និងក្រុមប្រឹក្សាដែលបានបណ្ដុះបណ្ដាល (ការប្រមូលទិន្នន័យភូមិ)",
+    "women 15-24 who left": "ស្ត្រីអាយុ ១៥-២៤ ឆ្នាំដែលបានចាកចេញ",
+    "under-18s who left": "អ្នកអាយុក្រោម ១៨ ដែលបានចាកចេញ",
+    "returnees needing help": "អ្នកត្រឡប់មកវិញដែលត្រូវការជំនួយ",
+    "new venues": "កន្លែងកម្សាន្តថ្មី",
+    "materials distributed (staff records)": "សម្ភារៈដែលបានចែកចាយ (កំណត់ត្រាបុគ្គលិក)",
+    "leaflets handed out on visits (n_leaflets)": "ខិត្តប័ណ្ណដែលបានចែកពេលចុះកន្លែងការងារ (n_leaflets)",
+}
+
+
+def label(text: str, lang: str) -> str:
+    return LABELS_KM.get(text, text) if lang == "km" else text
+
+
 def title(number: int, lang: str) -> str:
     en, km = TITLES[number]
     return km if lang == "km" else en

@@ -433,6 +433,8 @@ def test_report_api__csv_has_bom_and_xlsx_round_trips_khmer(
     assert users["me"].get("/api/v1/reports/indicators?period=2026-13").status_code == 422
     km = users["me"].get("/api/v1/reports/indicators?period=2026-11&lang=km").json
     assert km["indicators"][0]["method"].startswith("សមាជិក") and km["indicators"][0]["title"] == "សមាជិកបណ្ដាញ"
+    khmer = lambda text: any("\u1780" <= ch <= "\u17ff" for ch in text)  # noqa: E731
+    assert all(khmer(f["label"]) and khmer(i["method"]) for i in km["indicators"] for f in i["figures"])
 
 
 def test_snapshot__unchanged_after_new_data_and_hash_checked(
