@@ -9,6 +9,7 @@ name (never the client's file name); applying checks it again, stores it and del
 from __future__ import annotations
 
 import secrets
+import time
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,7 @@ menu_item("web.imports", _l("Records and imports"))
 
 ENTRY_ROLES = (StaffRole.ADMIN, StaffRole.CASE, StaffRole.ME)
 MAX_BYTES = 10 * 1024 * 1024
+PREVIEW_TTL_S = 24 * 3600
 KIND_LABELS: dict[str, Any] = {
     "courses": _l("Courses"), "sessions": _l("Training sessions"), "attendance": _l("Attendance"),
     "gatekeepers": _l("Gatekeepers"), "peer_educators": _l("Peer educators"), "meetings": _l("Meetings"),
@@ -67,6 +69,14 @@ def _pending_dir() -> Path:
     return folder
 
 
+def _drop_stale_previews(folder: Path) -> None:
+    """Files previewed but never applied are deleted after a day (they may hold names)."""
+    limit = time.time() - PREVIEW_TTL_S
+    for path in folder.iterdir():
+        if path.is_file() and path.stat().st_mtime < limit:
+            path.unlink(missing_ok=True)
+
+
 @web.get("/imports", endpoint="imports")
 @security.roles_required(*ENTRY_ROLES)
 def imports_page() -> Any:
@@ -97,7 +107,9 @@ def import_preview() -> Any:
     token = None
     if result.valid:
         token = secrets.token_hex(16)
-        (_pending_dir() / token).write_bytes(data)
+        folder = _pending_dir()
+        _drop_stale_previews(folder)
+        (folder / token).write_bytes(data)
     return render_template("imports/preview.html", kind=spec, label=KIND_LABELS[spec.name], result=result,
                            token=token)
 
