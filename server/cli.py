@@ -250,6 +250,10 @@ from server.cli_staff import staff  # noqa: E402
 
 main.add_command(staff)
 
+from server.cli_demo import demo  # noqa: E402
+
+main.add_command(demo)
+
 from server.cli_reports import export, import_command, import_undo_command, report  # noqa: E402
 
 for _command in (import_command, import_undo_command, report, export):

@@ -150,12 +150,3 @@ def check_if_match(current_etag: str) -> None:
         raise errors.PreconditionRequired()
     if sent.strip() not in {current_etag, "W/" + current_etag}:
         raise errors.PreconditionFailed()
-
-
-def lang() -> str:
-    """Answers' language: ?lang=, else Accept-Language (km unless English is preferred)."""
-    asked = request.args.get("lang")
-    if asked in ("km", "en"):
-        return asked
-    best = request.accept_languages.best_match(["km", "en"])
-    return best or "km"

@@ -118,10 +118,9 @@ class SubmissionComments(MethodView):
         """Staff comments, oldest first (personal data: audited)."""
         reason = _require_pii()
         submission = load_submission(instance_id)
-        entries = [e for e in submission_review.submission_feed(auth.db_session(), submission, auth.lang())
-                   if e.kind == "comment"]
+        rows = submission_review.comments(auth.db_session(), submission)
         auth.audit("submission.comments.read", "submission", [submission.id], reason)
-        return [{"actor": e.actor, "text": e.note, "at": e.at} for e in entries]
+        return [{"actor": c.actor.name, "text": c.body, "at": c.at} for c in rows]
 
     @auth.require_roles(*access.CASE_ROLES)
     @blp.arguments(cs.CommentArgsSchema)

@@ -176,11 +176,21 @@ def count(session: Session, role: StaffRole, f: SubmissionFilter, cap: int = COU
 
 
 def list_submissions(session: Session, role: StaffRole, filters: SubmissionFilter, page: Page) -> Listing:
-    """One page of matching submissions, newest first, with what the list shows of each."""
-    stmt = filtered(role, filters).order_by(Submission.created_at.desc(), Submission.id.desc())
-    subs = list(session.scalars(stmt.offset(page.offset).limit(page.limit)))
-    total, capped = count(session, role, filters)
-    return Listing(describe(session, subs), total, capped)
+    """One page of matching submissions, newest first, with what the list shows of each.
+
+    Within the first COUNT_CAP matches one query gives both the page and the (capped) total:
+    the ids of up to COUNT_CAP + 1 matches in list order, so the filters are evaluated once."""
+    ordered = (filtered(role, filters).with_only_columns(Submission.id)
+               .order_by(Submission.created_at.desc(), Submission.id.desc()))
+    if page.offset + page.limit <= COUNT_CAP:
+        ids = list(session.scalars(ordered.limit(COUNT_CAP + 1)))
+        total, capped = min(len(ids), COUNT_CAP), len(ids) > COUNT_CAP
+        page_ids = ids[page.offset:page.offset + page.limit]
+    else:
+        page_ids = list(session.scalars(ordered.offset(page.offset).limit(page.limit)))
+        total, capped = count(session, role, filters)
+    by_id = {s.id: s for s in session.scalars(select(Submission).where(Submission.id.in_(page_ids)))}
+    return Listing(describe(session, [by_id[i] for i in page_ids if i in by_id]), total, capped)
 
 
 def describe(session: Session, subs: Sequence[Submission]) -> list[SubmissionRow]:
@@ -243,11 +253,13 @@ def _month_start(ym: str | None) -> date | None:
 
 def get_visible(session: Session, role: StaffRole, instance_id: str) -> Submission | None:
     """A submission by the instanceID of any of its versions, if `role` may see it."""
-    by_version = select(SubmissionVersion.submission_id).where(SubmissionVersion.instance_id == instance_id)
-    stmt = select(Submission).where(
-        or_(Submission.id.in_(by_version), Submission.root_instance_id == instance_id)
+    # Two indexed lookups, not one OR: PostgreSQL cannot use an index for `id IN (...) OR ...`
+    # and scanned every submission (30 ms at 100,000).
+    sid = session.scalar(
+        select(SubmissionVersion.submission_id).where(SubmissionVersion.instance_id == instance_id).limit(1)
     )
-    return session.scalar(visible_to(stmt, role).order_by(Submission.created_at).limit(1))
+    where = Submission.id == sid if sid is not None else Submission.root_instance_id == instance_id
+    return session.scalar(visible_to(select(Submission).where(where), role).limit(1))
 
 
 def failed_merges(role: StaffRole) -> Select[Any]:

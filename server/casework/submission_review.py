@@ -138,6 +138,12 @@ def add_comment(
     return comment
 
 
+def comments(session: Session, submission: Submission) -> list[SubmissionComment]:
+    """Staff comments, oldest first (S: read them only where answers may be read)."""
+    stmt = select(SubmissionComment).where(SubmissionComment.submission_id == submission.id)
+    return list(session.scalars(stmt.order_by(SubmissionComment.at, SubmissionComment.id)))
+
+
 @dataclass(frozen=True)
 class FeedEntry:
     kind: str  # received | edited | review | comment
@@ -175,8 +181,7 @@ def submission_feed(session: Session, submission: Submission, lang: str = "km") 
     for r in session.scalars(select(SubmissionReview).where(SubmissionReview.submission_id == submission.id)):
         entries.append(FeedEntry("review", r.at, r.actor.name, state=r.state.value,
                                  previous_state=r.previous_state.value, note=r.note))
-    comments = select(SubmissionComment).where(SubmissionComment.submission_id == submission.id)
-    for c in session.scalars(comments):
+    for c in comments(session, submission):
         entries.append(FeedEntry("comment", c.at, c.actor.name, note=c.body))
     order = {"received": 0, "edited": 1, "review": 2, "comment": 3}
     return sorted(entries, key=lambda e: (e.at, order[e.kind]))

@@ -10,6 +10,8 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, url_for
 
+from server.api import auth as api_auth
+from server.demo_data import demo_loaded
 from server.web import labels, security
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -81,5 +83,6 @@ def _page_context() -> dict[str, Any]:
         "staff": staff,
         "menu": visible_menu(staff.role) if staff is not None else [],
         "static_url": static_url,
+        "demo_data": demo_loaded(api_auth.db_session()),
         **labels.TEMPLATE_GLOBALS,
     }

@@ -66,7 +66,29 @@ EVIDENCE_LABELS: dict[str, Any] = {
     "name_differs": _l("Name differs"),
     "village_equal": _l("Same village"),
     "commune_equal": _l("Same commune"),
+    "dob_differs": _l("Date of birth differs"),
+    "latin_name_equal": _l("Same name in Latin letters"),
+    "latin_name_similar": _l("Similar name in Latin letters"),
+    "latin_name_coarse_equal": _l("Name in Latin letters alike (spelling varies)"),
+    "latin_name_differs": _l("Name in Latin letters differs"),
+    "latin_single_name_equal": _l("Same single name in Latin letters"),
+    "latin_single_name_coarse_equal": _l("Single name in Latin letters alike (spelling varies)"),
+    "translit_name_equal": _l("Same name once transliterated"),
+    "translit_name_similar": _l("Similar name once transliterated"),
+    "origin_commune_equal": _l("Same home commune"),
+    "owner_equal": _l("Same owner"),
+    "phone_own_equal": _l("Same own phone number"),
 }
+
+BAND_LABELS: dict[str, Any] = {
+    "strong": _l("strong"),
+    "probable": _l("probable"),
+    "possible": _l("possible"),
+}
+
+
+def band_label(band: str) -> str:
+    return str(BAND_LABELS.get(band, band))
 
 
 def evidence_labels(evidence: dict[str, Any]) -> list[tuple[str, str]]:

@@ -83,6 +83,7 @@ def duplicate_detail(pair_id: str) -> Any:
     return render_template(
         "duplicates/detail.html", pair=pair, a=a, b=b, a_code=_code(a), b_code=_code(b), rows=rows,
         evidence=records.evidence_labels(pair.evidence or {}), veto=(pair.evidence or {}).get("veto"),
+        band=records.band_label(pair.band),
         default_survivor=_default_survivor(a, b),
     )
 

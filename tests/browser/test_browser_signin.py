@@ -119,3 +119,25 @@ def test_signout__back_button_shows_nothing_personal(db: Database, page: Any, ba
     page.go_back()  # no-store: the browser asks the server again, which wants a sign-in
     assert page.locator("input[name=password]").count() == 1
     assert page.locator("h1").inner_text() == "ចូល"
+
+
+def test_setup_link__choose_a_password_then_sign_in(db: Database, page: Any, base_url: str):
+    from server.accounts.passwords import issue_setup_token
+    from server.accounts.staff import create_staff
+    from server.db.models import StaffRole
+
+    with db.transaction() as s:
+        user, _token = create_staff(s, "cw9", StaffRole.CASE)
+        token = issue_setup_token(s, user)
+    page.goto(f"{base_url}/setup/{token}")
+    assert page.title().startswith("ជ្រើសរើសពាក្យសម្ងាត់")
+    assert_accessible(page)
+    page.get_by_label("ពាក្យសម្ងាត់ថ្មី (យ៉ាងតិច ១២ តួអក្សរ)").fill("my own long password")
+    page.get_by_label("ពាក្យសម្ងាត់ដដែលម្តងទៀត").fill("my own long password")
+    page.get_by_role("button", name="រក្សាទុកពាក្យសម្ងាត់").click()
+    assert page.url == base_url + "/"
+    sign_in(page, base_url, "cw9", "my own long password")
+    assert page.get_by_role("button", name="ចាកចេញ").count() == 1
+    response = page.goto(f"{base_url}/setup/{token}")  # used once: gone
+    assert response.status == 404
+    assert_accessible(page)

@@ -143,3 +143,20 @@ def test_workplace_pair__compared_and_merged(db: Database, web: WebClient):
     assert r.status_code == 302 and r.headers["Location"] == "/duplicates"
     with db.transaction() as s:
         assert s.get(CandidatePair, uuid.UUID(pair_id)).status == PairStatus.MERGED
+
+
+def test_member_page__dates_formatted_in_the_page_language(db: Database, web: WebClient):
+    from zoneinfo import ZoneInfo
+
+    from babel.dates import format_date
+
+    from server.db.models import utcnow
+
+    ids = seed_pair(db)
+    make_staff_account(db, "cw1", "case")
+    web.sign_in("cw1")
+    today = utcnow().astimezone(ZoneInfo("Asia/Phnom_Penh")).date()
+    page = f"/members/{ids['old']}"
+    assert format_date(today, "medium", locale="km") in web.get(page).get_data(as_text=True)  # "2 ធ្នូ 2026"
+    web.post("/language", {"lang": "en"})
+    assert format_date(today, "medium", locale="en") in web.get(page).get_data(as_text=True)

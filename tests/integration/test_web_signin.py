@@ -271,3 +271,21 @@ def test_api_and_openrosa_are_unaffected_by_the_web_pages(client: FlaskClient):
     assert r.status_code == 401 and r.get_json()["error"]["code"] == "auth.unauthenticated"
     r = client.get("/v1/key/" + "x" * 64 + "/formList", headers={"X-OpenRosa-Version": "1.0"})
     assert r.status_code == 403 and r.headers["Content-Type"].startswith("text/xml")
+
+
+@pytest.mark.postgres_only
+def test_lockout__failures_counted_across_processes_at_the_same_moment(db: Database):
+    """Five wrong passwords sent at once through five connections (as several app processes
+    would see them) still lock the account: the count is not lost to concurrent updates."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    make_staff_account(db, "cw1", "case")
+
+    def attempt(_: int) -> passwords.SignIn:
+        with db.transaction() as s:
+            return passwords.sign_in(s, "cw1", "wrong password 123").outcome
+
+    with ThreadPoolExecutor(max_workers=5) as pool:
+        outcomes = list(pool.map(attempt, range(5)))
+    assert outcomes.count(passwords.SignIn.LOCKED) == 1
+    assert staff_row(db, "cw1").locked_until is not None

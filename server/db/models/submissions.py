@@ -80,7 +80,11 @@ class SubmissionVersion(Base):
 
     __tablename__ = "submission_versions"
     # The database enforces identity: concurrent identical POSTs store one row.
-    __table_args__ = (UniqueConstraint("form_id", "instance_id"),)
+    __table_args__ = (
+        UniqueConstraint("form_id", "instance_id"),
+        # Staff open a submission by any version's instanceID, without its form (web pages, API).
+        Index("ix_submission_versions_instance_id", "instance_id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     submission_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("submissions.id"), index=True)

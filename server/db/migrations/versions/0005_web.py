@@ -1,4 +1,5 @@
-"""staff web sign-in: password hash, one-time set-up link, lockout, language
+"""staff web sign-in: password hash, one-time set-up link, lockout, language; submission
+versions indexed by instanceID (the staff pages open submissions by it)
 
 Revision ID: 0005_web
 Revises: 0004_casework
@@ -29,9 +30,13 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('locked_until', server.db.models.base.UTCDateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('language', sa.String(length=8), nullable=True))
         batch_op.create_unique_constraint(batch_op.f('uq_staff_users_setup_token_hash'), ['setup_token_hash'])
+    with op.batch_alter_table('submission_versions', schema=None) as batch_op:
+        batch_op.create_index('ix_submission_versions_instance_id', ['instance_id'], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('submission_versions', schema=None) as batch_op:
+        batch_op.drop_index('ix_submission_versions_instance_id')
     with op.batch_alter_table('staff_users', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('uq_staff_users_setup_token_hash'), type_='unique')
         batch_op.drop_column('language')
