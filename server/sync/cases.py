@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from server.db.models import (
     CaseChange,
@@ -28,6 +29,7 @@ from server.db.models import (
     WorkplaceVersion,
     utcnow,
 )
+from server.sync import match
 
 # Re-exported: callers written before linkage moved out of this module keep working.
 from server.sync.linkage import add_candidate_pair as add_candidate_pair
@@ -35,7 +37,8 @@ from server.sync.linkage import candidates_by_keys as candidates_by_keys
 from server.sync.linkage import member_record as member_record
 from server.sync.linkage import ordered_pair as ordered_pair
 from server.sync.linkage import refresh_member_keys as refresh_member_keys
-from server.sync.linkage import refresh_workplace_keys
+from server.sync.linkage import refresh_workplace_keys as refresh_workplace_keys
+from server.sync.linkage import store_new_keys
 from server.sync.linkage import workplace_record as workplace_record
 from server.sync.parse import as_uuid as as_uuid
 
@@ -112,13 +115,15 @@ def set_fields(
     *,
     version_id: int | None = None,
     actor: str = "merge",
+    record_unchanged: frozenset[str] = frozenset(),
 ) -> list[str]:
-    """Set attributes that differ, recording each change in case_changes. Returns the fields."""
+    """Set attributes that differ, recording each change in case_changes. Returns the fields.
+    Fields in ``record_unchanged`` are recorded even when equal (a new record's first values)."""
     changed = []
     rows: list[dict[str, Any]] = []
     for name, value in values.items():
         old = getattr(obj, name)
-        if old == value:
+        if old == value and name not in record_unchanged:
             continue
         setattr(obj, name, value)
         rows.append(_change_row(entity_type, obj.id, name, old, value, version_id=version_id,
@@ -213,17 +218,18 @@ def create_workplace(
         updated_at=utcnow(),
     )
     session.add(wp)
-    session.flush()
+    names: list[WorkplaceName] = []
     if name_km or name_latin:
-        session.add(
-            WorkplaceName(
-                workplace_id=wp.id,
-                name_km=name_km,
-                name_latin=name_latin,
-                valid_from=valid_from,
-                source_submission_id=submission_id,
-            )
-        )
+        names.append(WorkplaceName(
+            workplace_id=wp.id,
+            name_km=name_km,
+            name_latin=name_latin,
+            valid_from=valid_from,
+            source_submission_id=submission_id,
+        ))  # fmt: skip
+        session.add(names[0])
+    # Its names are known: no reload of the relationship when its keys are computed.
+    set_committed_value(wp, "names", names)
     session.add(
         WorkplaceVersion(
             workplace_id=wp.id,
@@ -236,5 +242,6 @@ def create_workplace(
     )
     record_change(session, EntityType.WORKPLACE, wp.id, "created", None, wp.workplace_code,
                   version_id=version_id, actor=actor)
-    refresh_workplace_keys(session, wp)
+    store_new_keys(session, EntityType.WORKPLACE, wp.id,
+                   match.workplace_blocking_keys(workplace_record(wp)))
     return wp

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Integer, and_, bindparam, case, delete, insert, or_, select, union_all
+from sqlalchemy import Integer, and_, bindparam, case, delete, func, insert, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from server.db.models import (
@@ -27,10 +27,7 @@ from server.db.models import (
     utcnow,
 )
 from server.sync import match
-
-
-def ordered_pair(a: uuid.UUID, b: uuid.UUID) -> tuple[uuid.UUID, uuid.UUID]:
-    return (a, b) if str(a) < str(b) else (b, a)
+from server.sync.clusters import ordered_pair
 
 
 def add_candidate_pair(
@@ -238,38 +235,45 @@ _RECORD_COLUMNS = (
 )  # fmt: skip
 
 
+_NICK_SEP = "\x1f"  # cannot occur in a nickname (they are split on commas and trimmed)
+
+
+def _record_query(ids: list[uuid.UUID]) -> Any:
+    """Members' record columns with their first phone and their own nicknames, one query."""
+    first_phone = (
+        select(MemberPhone.phone_e164, MemberPhone.owner_type)
+        .where(MemberPhone.member_id == Member.id)
+        .order_by(MemberPhone.id)
+        .limit(1)
+    )
+    nicks = (
+        select(func.aggregate_strings(MemberAlias.value, _NICK_SEP))
+        .where(MemberAlias.member_id == Member.id, MemberAlias.kind == AliasKind.NICKNAME,
+               MemberAlias.from_member_id.is_(None))
+        .scalar_subquery()
+    )  # fmt: skip
+    return select(
+        *_RECORD_COLUMNS,
+        first_phone.with_only_columns(MemberPhone.phone_e164).scalar_subquery().label("phone_e164"),
+        first_phone.with_only_columns(MemberPhone.owner_type).scalar_subquery().label("owner_type"),
+        nicks.label("nicks"),
+    ).where(Member.id.in_(ids), Member.merged_into_member_id.is_(None))
+
+
 def member_records(session: Session, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, match.MemberRecord]:
-    """:func:`member_record` of several unmerged members, read with three plain queries (only
-    the columns a record needs, no ORM objects): the same records as loading the members."""
+    """:func:`member_record` of several unmerged members, read with one plain query (only the
+    columns a record needs, no ORM objects): the same records as loading the members."""
     ids = list(ids)
     if not ids:
         return {}
-    rows = session.execute(
-        select(*_RECORD_COLUMNS).where(Member.id.in_(ids), Member.merged_into_member_id.is_(None))
-    ).all()
-    first_phone: dict[uuid.UUID, Any] = {}
-    for p in session.execute(
-        select(MemberPhone.member_id, MemberPhone.phone_e164, MemberPhone.owner_type)
-        .where(MemberPhone.member_id.in_(ids))
-        .order_by(MemberPhone.id)
-    ):
-        first_phone.setdefault(p.member_id, p)
-    nicks: dict[uuid.UUID, list[str]] = {}
-    for a in session.execute(
-        select(MemberAlias.member_id, MemberAlias.value)
-        .where(MemberAlias.member_id.in_(ids), MemberAlias.kind == AliasKind.NICKNAME,
-               MemberAlias.from_member_id.is_(None))
-        .order_by(MemberAlias.id)
-    ):  # fmt: skip
-        nicks.setdefault(a.member_id, []).append(a.value)
-    return {
-        m.id: _member_record(
-            str(m.id),
-            m.intake_date or m.created_at.date(),
-            tuple(_answers(m, first_phone.get(m.id), nicks.get(m.id, [])).items()),
+    out: dict[uuid.UUID, match.MemberRecord] = {}
+    for m in session.execute(_record_query(ids)):
+        phone = m if m.phone_e164 is not None else None
+        nicks = m.nicks.split(_NICK_SEP) if m.nicks else []
+        out[m.id] = _member_record(
+            str(m.id), m.intake_date or m.created_at.date(), tuple(_answers(m, phone, nicks).items())
         )
-        for m in rows
-    }
+    return out
 
 
 def member_record(member: Member) -> match.MemberRecord:
@@ -289,6 +293,28 @@ def _member_record(
     # MemberRecord is frozen and pure, and caches its derived keys (the Khmer/Latin
     # normalisation that dominated scoring), so repeat candidates cost a dict lookup.
     return match.MemberRecord.from_answers(dict(answers), intake_date, record_id=record_id)
+
+
+def store_new_member_keys(
+    session: Session, member: Member, phone: Any, nicknames: list[str]
+) -> None:
+    """Blocking keys of a member created in this transaction, from the values just written
+    (her first phone, her nicknames): no reload, and no old keys to compare with."""
+    record = _member_record(
+        str(member.id), member.intake_date or member.created_at.date(),
+        tuple(_answers(member, phone, nicknames).items()),
+    )
+    store_new_keys(session, EntityType.MEMBER, member.id, match.blocking_keys(record))
+
+
+def store_new_keys(
+    session: Session, entity_type: EntityType, entity_id: uuid.UUID, keys: Iterable[str]
+) -> None:
+    """Blocking keys of an entity created in this transaction (it has none yet): one INSERT."""
+    rows = [{"entity_type": entity_type, "entity_id": entity_id, "key": k}
+            for k in sorted({k[:255] for k in keys})]  # fmt: skip
+    if rows:
+        session.execute(insert(LinkageKey), rows)
 
 
 def refresh_member_keys(session: Session, member: Member) -> None:

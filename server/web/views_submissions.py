@@ -158,12 +158,33 @@ def _load(instance_id: str) -> Submission:
 def submission_detail(instance_id: str) -> Any:
     staff = security.current_staff()
     assert staff is not None
-    session = api_auth.db_session()
+    return _render_detail(_load(instance_id), access.pii_access(staff.role).granted, None)
+
+
+@web.post("/submissions/<instance_id>/reveal", endpoint="submission_reveal")
+@security.roles_required(StaffRole.ADMIN)
+def submission_reveal(instance_id: str) -> Any:
+    """Break glass: an administrator reads the answers after stating why (audited with the
+    reason). The page is the answer to the POST, so nothing of it is in a URL or the history."""
     sub = _load(instance_id)
+    try:
+        reason = access.normalise_reason(request.form.get("reason"))
+    except ValueError:
+        reason = None
+    if reason is None:
+        flash(_("Say why you need to read the answers."), "error")
+        return redirect(url_for("web.submission", instance_id=instance_id))
+    return _render_detail(sub, True, reason)
+
+
+def _render_detail(sub: Submission, pii: bool, reason: str | None) -> Any:
+    staff = security.current_staff()
+    assert staff is not None
+    session = api_auth.db_session()
     (row,) = listing.describe(session, [sub])
-    pii = access.pii_access(staff.role).granted
     lang = security_lang()
-    answers = submission_answers(session, staff, sub, lang, request_id=api_auth.request_id()) if pii else []
+    answers = submission_answers(session, staff, sub, lang, reason=reason,
+                                 request_id=api_auth.request_id()) if pii else []
     feed = submission_review.submission_feed(session, sub, lang) if pii else []
     return render_template(
         "submissions/detail.html", sub=sub, row=row, answers=answers, feed=feed, pii=pii,
@@ -171,7 +192,7 @@ def submission_detail(instance_id: str) -> Any:
         attachments={a.filename: a for a in sub.current_version.attachments if a.present},
         etag=submission_review.review_etag(sub, submission_review.last_review_id(session, sub)),
         staff_states=[s.value for s in submission_review.STAFF_STATES],
-        can_review=access.can_work_cases(staff.role),
+        can_review=access.can_work_cases(staff.role), can_reveal=staff.role == StaffRole.ADMIN,
     )
 
 

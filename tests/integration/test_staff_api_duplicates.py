@@ -147,3 +147,24 @@ def test_workplace_pair__listed_and_merged(db: Database, staff: dict[str, StaffC
     r = case.post(f"/api/v1/duplicates/{pid}/merge", headers={"If-Match": pair["etag"]})
     assert r.status_code == 200, r.data
     assert r.get_json()["pair"]["status"] == "merged"
+
+
+def test_duplicates__clusters_list_records_and_filter_pairs(
+    db: Database, staff: dict[str, StaffClient]  # noqa: F811
+):
+    from server.sync import clusters, match
+
+    result = match.MatchResult(score=0.6, band="possible", evidence=("name_equal",))
+    with db.transaction() as s:
+        wps = [make_workplace(s, f"Happy KTV {i}") for i in range(4)]
+        for i in range(1, 4):
+            clusters.propose(s, EntityType.WORKPLACE, wps[i].id,
+                             [clusters.Proposal(w.id, result) for w in wps[:i]])
+    r = staff["case"].get("/api/v1/duplicates/clusters")
+    assert r.status_code == 200, r.data
+    (cluster,) = r.get_json()
+    assert cluster["entity_type"] == "workplace" and cluster["pending_pairs"] == 3
+    assert set(cluster["record_ids"]) == {str(w.id) for w in wps}
+    pairs = staff["case"].get(f"/api/v1/duplicates?cluster_id={cluster['cluster_id']}").get_json()
+    assert len(pairs) == 3 and {p["cluster_id"] for p in pairs} == {cluster["cluster_id"]}
+    assert staff["me"].get("/api/v1/duplicates/clusters").status_code == 403

@@ -129,3 +129,20 @@ def test_referral_pages__acknowledge_refer_close_assign_note_and_child_cases_404
     for action in ("referral.acknowledged", "referral.referred", "referral.closed", "referral.assigned",
                    "referral.note", "referral.read"):
         assert action in actions(db)
+
+
+def test_admin_reads_answers_only_after_stating_a_reason_which_is_audited(db: Database, web: WebClient):
+    iid = submit(db, "village_data", village_answers(destinations="thailand", n_left="2"), by="V18010101")
+    make_staff_account(db, "adm", "admin")
+    web.sign_in("adm")
+    html = web.get(f"/submissions/{iid}").get_data(as_text=True)
+    assert "[thailand]" not in html and "reveal" in html
+    r = web.post(f"/submissions/{iid}/reveal", {"reason": "  "}, from_page=f"/submissions/{iid}")
+    assert r.status_code == 302 and "submission.read" not in actions(db)
+    r = web.post(f"/submissions/{iid}/reveal", {"reason": "consent withdrawal request"},
+                 from_page=f"/submissions/{iid}")
+    assert r.status_code == 200 and "[thailand]" in r.get_data(as_text=True)
+    assert r.headers["Cache-Control"] == "no-store"
+    with db.sessionmaker() as s:
+        entry = s.scalar(select(AuditEntry).where(AuditEntry.action == "submission.read"))
+        assert entry.reason == "consent withdrawal request"

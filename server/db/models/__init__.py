@@ -64,6 +64,7 @@ from server.db.models.casework import (
 )
 from server.db.models.collectors import Collector, CollectorRole
 from server.db.models.forms import Blob, Form, FormMedia, FormState, FormVersion, MediaKind
+from server.db.models.lists import CASES_LISTS, ListVersion
 from server.db.models.savings import (
     Apprenticeship,
     ApprenticeshipOutcome,
@@ -88,6 +89,7 @@ from server.db.models.submissions import (
 )
 
 __all__ = [
+    "CASES_LISTS",
     "AliasKind",
     "Apprenticeship",
     "ApprenticeshipOutcome",
@@ -117,6 +119,7 @@ __all__ = [
     "Gatekeeper",
     "ImportBatch",
     "LinkageKey",
+    "ListVersion",
     "LivelihoodSupport",
     "LivelihoodType",
     "MediaKind",

@@ -117,6 +117,9 @@ class PairStatus(enum.StrEnum):
 class ConflictKind(enum.StrEnum):
     SOFT = "soft"  # parallel update, different properties
     HARD = "hard"  # parallel update of the same property
+    # An update from an account whose area does not hold the workplace: not applied, kept for
+    # staff (issue 9 item 10).
+    OUT_OF_AREA = "area"
 
 
 class VillageReportStatus(enum.StrEnum):
@@ -342,7 +345,11 @@ class WorkplaceVersion(Base):
     offline-branch ordering (protocol.md 3.5)."""
 
     __tablename__ = "workplace_versions"
-    __table_args__ = (UniqueConstraint("workplace_id", "version"),)
+    __table_args__ = (
+        UniqueConstraint("workplace_id", "version"),
+        # The update in force (latest visit date, then version): one index step, however many.
+        Index("ix_workplace_versions_in_force", "workplace_id", "event_date", "version"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     workplace_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("workplaces.id"), index=True)
@@ -392,6 +399,8 @@ class MonitoringVisit(Base):
     """A workplace_visit submission as a case event (S: it sits next to alerts)."""
 
     __tablename__ = "monitoring_visits"
+    # A workplace's latest visit (its risk, the access before this one): one index step.
+    __table_args__ = (Index("ix_monitoring_visits_workplace_date", "workplace_id", "visit_date"),)
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_uuid)
     visit_id: Mapped[str] = mapped_column(String(255), unique=True)  # root instanceID
@@ -584,7 +593,11 @@ class CandidatePair(Base):
     """A probable duplicate for staff review. `a_id` < `b_id` (as strings) so a pair is stored once."""
 
     __tablename__ = "candidate_pairs"
-    __table_args__ = (UniqueConstraint("entity_type", "a_id", "b_id"),)
+    __table_args__ = (
+        UniqueConstraint("entity_type", "a_id", "b_id"),
+        # The review queue: pending pairs, best score first.
+        Index("ix_candidate_pairs_queue", "status", "score"),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_uuid)
     entity_type: Mapped[EntityType] = mapped_column(str_enum(EntityType, 16))
@@ -607,6 +620,9 @@ class CandidatePair(Base):
     )
     # Optimistic concurrency for the staff API (ETag).
     row_version: Mapped[int] = mapped_column(Integer, default=1)
+    # Records proposed together (one common name, one place) form one cluster for staff: a new
+    # record joins a cluster through its best pair instead of a pair with every member of it.
+    cluster_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True, index=True)
 
 
 class MergeEvent(Base):

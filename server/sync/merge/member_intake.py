@@ -4,6 +4,7 @@ child-protection referral), her workplace, review pairs and referrals."""
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import select
@@ -19,9 +20,9 @@ from server.db.models import (
     utcnow,
 )
 from server.sync import alerts as rules
-from server.sync import cases, linkage, match
+from server.sync import cases, clusters, linkage, match
 from server.sync.merge.context import MergeContext
-from server.sync.merge.members import auto_link, find_candidates, sync_aliases
+from server.sync.merge.members import add_first_aliases, auto_link, find_candidates, sync_aliases
 from server.sync.merge.referrals import About, sync_referrals
 from server.sync.merge.workplaces import TypedWorkplace, workplace_candidate
 
@@ -93,7 +94,7 @@ def merge_intake(ctx: MergeContext) -> None:
     workplace = _intake_workplace(ctx)
     member: Member | None = None
     if not minor and ctx.s("consent") == "yes":
-        member = _intake_member(ctx)
+        member = _intake_member(ctx, workplace)
         if member is not None and workplace is not None:
             cases.set_fields(s, member, EntityType.MEMBER, {"current_workplace_id": workplace.id},
                              version_id=ctx.vid)
@@ -110,17 +111,22 @@ def merge_intake(ctx: MergeContext) -> None:
     ))
 
 
-def _intake_member(ctx: MergeContext) -> Member | None:
+def _intake_member(ctx: MergeContext, workplace: Workplace | None) -> Member | None:
     """The member this intake is about: the one it created (updated on an edit), the one it
     was linked to by the same card, or a new one."""
     s = ctx.session
-    existing = s.scalar(select(Member).where(Member.source_submission_id == ctx.submission.id))
+    # Only an earlier version of this submission can have created her.
+    existing = s.scalar(
+        select(Member).where(Member.source_submission_id == ctx.submission.id)
+    ) if ctx.remerge else None
     if existing is None and ctx.remerge:
         linked = _linked_member(ctx)
         if linked is not None:
             return linked
     record = _intake_record(ctx, str(existing.id) if existing else None)
     values = _member_values(ctx, record)
+    if workplace is not None:
+        values["current_workplace_id"] = workplace.id
     if existing is not None:
         _update_member(ctx, existing, values)
         return existing
@@ -173,15 +179,15 @@ def _update_member(ctx: MergeContext, member: Member, values: dict[str, Any]) ->
 def _new_member(
     ctx: MergeContext, record: match.MemberRecord, values: dict[str, Any], same_card: Member | None
 ) -> Member:
-    """A new member; when her card is already someone else's and the records disagree, the
-    code is only claimed and staff decide."""
+    """A new member, written in a few plain statements (row, provenance, aliases, keys,
+    pairs); when her card is already someone else's and the records disagree, the code is
+    only claimed and staff decide."""
     s = ctx.session
-    code = (ctx.s("member_code") or "").upper() or None
+    code = record.member_code
     offline_id = _offline_id(ctx)
     member_id = offline_id if offline_id and s.get(Member, offline_id) is None else uuid.uuid4()
     member = Member(
         id=member_id,
-        member_code=None if same_card is not None else code,
         claimed_code=code if same_card is not None else None,
         source_submission_id=ctx.submission.id,
         source_instance_id=ctx.submission.root_instance_id,
@@ -190,20 +196,21 @@ def _new_member(
         version=1,
     )
     s.add(member)
-    s.flush()
-    cases.record_change(s, EntityType.MEMBER, member.id, "member_code", None, member.member_code,
-                        version_id=ctx.vid)
-    cases.set_fields(s, member, EntityType.MEMBER, values, version_id=ctx.vid)
-    sync_aliases(ctx, member)
-    linkage.refresh_member_keys(s, member)
+    first = {"member_code": None if same_card is not None else code, **values}
+    # The provenance INSERT flushes the member row with all its values first (one INSERT).
+    cases.set_fields(s, member, EntityType.MEMBER, first, version_id=ctx.vid,
+                     record_unchanged=frozenset({"member_code"}))
+    phone, nicks = add_first_aliases(ctx, member)
+    linkage.store_new_member_keys(s, member, phone, nicks)
+    proposals: list[clusters.Proposal] = []
     if same_card is not None:
         same_rec = linkage.member_record(same_card)
-        result = match.score_members(same_rec, record)
-        pair = linkage.add_candidate_pair(s, EntityType.MEMBER, same_card.id, member.id, result,
-                                        submission_id=ctx.submission.id,
-                                        extra_evidence=("same_member_code_disagreeing",))
-        ctx.outcome.candidate_pairs.append(pair.id)
-    find_candidates(ctx, member, record)
+        proposals.append(clusters.Proposal(same_card.id, match.score_members(same_rec, record),
+                                           ("same_member_code_disagreeing",), pinned=True))
+    proposals += find_candidates(ctx, member, record)
+    ctx.outcome.candidate_pairs += clusters.propose(
+        s, EntityType.MEMBER, member.id, proposals, submission_id=ctx.submission.id
+    )
     return member
 
 
@@ -213,4 +220,11 @@ def _intake_workplace(ctx: MergeContext) -> Workplace | None:
     name = ctx.s("workplace_new_name")
     if not name:
         return None
-    return workplace_candidate(ctx, TypedWorkplace.from_name(name, ctx.s("workplace_new_type")))
+    typed = TypedWorkplace.from_name(name, ctx.s("workplace_new_type"))
+    # Item 3: its place (asked since form version 2026120201), so it reaches the lists of
+    # that commune's phones and can be matched.
+    village = ctx.s("workplace_new_village")
+    typed = replace(typed, commune=ctx.s("workplace_new_commune"),
+                    village=None if not village or village.startswith("unk-") else village,
+                    landmark=ctx.s("workplace_new_landmark"))
+    return workplace_candidate(ctx, typed)

@@ -4,8 +4,10 @@ automatic link of an identical member card, and the review pairs of a new member
 from __future__ import annotations
 
 import uuid
+from types import SimpleNamespace
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from server.db.models import (
     AliasKind,
@@ -16,7 +18,7 @@ from server.db.models import (
     MergeEvent,
     utcnow,
 )
-from server.sync import cases, linkage, match
+from server.sync import cases, clusters, linkage, match
 from server.sync.merge.context import MergeContext
 
 
@@ -95,7 +97,37 @@ def auto_link(ctx: MergeContext, member: Member, offline_entity_id: uuid.UUID | 
     ctx.outcome.merge_events.append(event.id)
 
 
-def find_candidates(ctx: MergeContext, member: Member, record: match.MemberRecord) -> None:
+def _nicknames(ctx: MergeContext) -> list[str]:
+    raw = (ctx.s("nicknames") or "").replace("،", ",").split(",")
+    return list(dict.fromkeys(n.strip()[:200] for n in raw if n.strip()))
+
+
+def add_first_aliases(ctx: MergeContext, member: Member) -> tuple[Any, list[str]]:
+    """Nicknames and phone of a member this merge created: plain inserts, nothing to compare
+    with. Returns (the phone as a row-like value or None, the nicknames) for her keys."""
+    s = ctx.session
+    sub_id = ctx.submission.id
+    nicks = _nicknames(ctx)
+    if nicks:
+        s.execute(insert(MemberAlias), [
+            {"member_id": member.id, "kind": AliasKind.NICKNAME, "value": v,
+             "source_submission_id": sub_id} for v in nicks
+        ])  # fmt: skip
+    phone = match.normalise_phone(ctx.s("phone"))
+    if phone is None:
+        return None, nicks
+    owner = ctx.s("phone_owner") or "none"
+    s.execute(insert(MemberPhone), [{
+        "member_id": member.id, "phone_e164": phone, "owner_type": owner,
+        "first_seen": ctx.event_date, "last_seen": ctx.event_date, "source_submission_id": sub_id,
+    }])  # fmt: skip
+    return SimpleNamespace(phone_e164=phone, owner_type=owner), nicks
+
+
+def find_candidates(
+    ctx: MergeContext, member: Member, record: match.MemberRecord
+) -> list[clusters.Proposal]:
+    """The stored members this new one may be: blocked, ranked, capped and scored."""
     s = ctx.session
     # One blocking query gives the candidates (birth years checked in SQL, ranked, capped)
     # and the number of records under each key, for the common-name penalty.
@@ -106,10 +138,11 @@ def find_candidates(ctx: MergeContext, member: Member, record: match.MemberRecor
         limit=match.MAX_SCORED_CANDIDATES,
     )  # fmt: skip
     if not ids:
-        return
-    # The candidates' match records from three column queries (phones and nicknames in
-    # bulk, no ORM objects); records are cached per content in cases.
+        return []
+    # The candidates' match records from one column query (no ORM objects); records are
+    # cached per content in linkage.
     records = linkage.member_records(s, ids)
+    proposals: list[clusters.Proposal] = []
     for other_id in ids:
         other_rec = records.get(other_id)
         if other_rec is None:  # merged meanwhile
@@ -117,6 +150,5 @@ def find_candidates(ctx: MergeContext, member: Member, record: match.MemberRecor
         result = match.score_members(other_rec, record, key_counts=key_counts)
         decision = match.decide(other_rec, record, result)
         if decision in (match.Decision.REVIEW, match.Decision.AUTO_LINK):
-            pair = linkage.add_candidate_pair(s, EntityType.MEMBER, other_id, member.id, result,
-                                            submission_id=ctx.submission.id)
-            ctx.outcome.candidate_pairs.append(pair.id)
+            proposals.append(clusters.Proposal(other_id, result))
+    return proposals

@@ -50,22 +50,39 @@ HANDLERS: dict[str, Callable[[MergeContext], None]] = {
 }
 
 
-def _current_version(session: Session, sub: Submission) -> SubmissionVersion:
-    version = session.scalar(
-        select(SubmissionVersion).where(
-            SubmissionVersion.submission_id == sub.id, SubmissionVersion.is_current.is_(True)
-        ).order_by(SubmissionVersion.id.desc()).limit(1)
-    )
-    if version is None:
+def _current_version(session: Session, sub: Submission) -> tuple[SubmissionVersion, str, str | None]:
+    """(current version, its form's id, the form version's md5), one query."""
+    row = session.execute(
+        select(SubmissionVersion, Form.xml_form_id, FormVersion.md5)
+        .outerjoin(FormVersion, FormVersion.id == SubmissionVersion.form_version_id)
+        .outerjoin(Form, Form.id == sub.form_id)
+        .where(SubmissionVersion.submission_id == sub.id, SubmissionVersion.is_current.is_(True))
+        .order_by(SubmissionVersion.id.desc())
+        .limit(1)
+    ).first()
+    if row is None:
         raise MergeError("no_current_version")
-    return version
+    return row[0], row[1] or "", row[2]
+
+
+#: Repeat names by form version content (md5): form versions never change once published.
+_REPEATS: dict[str, frozenset[str]] = {}
+
+
+def _repeats(session: Session, version: SubmissionVersion, md5: str | None) -> frozenset[str]:
+    if md5 is not None and md5 in _REPEATS:
+        return _REPEATS[md5]
+    xml = session.scalar(select(FormVersion.xml).where(FormVersion.id == version.form_version_id))
+    names = repeat_names(xml) if xml else KNOWN_REPEATS
+    if md5 is not None and len(_REPEATS) < 256:
+        _REPEATS[md5] = names
+    return names
 
 
 def _context(
-    session: Session, sub: Submission, version: SubmissionVersion, outcome: MergeOutcome
+    session: Session, sub: Submission, version: SubmissionVersion, outcome: MergeOutcome,
+    repeats: frozenset[str],
 ) -> MergeContext:
-    form_version = session.get(FormVersion, version.form_version_id)
-    repeats = repeat_names(form_version.xml) if form_version else KNOWN_REPEATS
     try:
         answers, entity = read_answers(version.xml, repeats)
     except UnreadableAnswers as exc:
@@ -89,9 +106,7 @@ def merge_submission(session: Session, submission_id: uuid.UUID) -> MergeOutcome
     sub = session.get(Submission, submission_id, with_for_update=True, populate_existing=True)
     if sub is None:
         raise MergeError("submission_unknown")
-    version = _current_version(session, sub)
-    form = session.get(Form, sub.form_id)
-    outcome.form_id = form.xml_form_id if form else ""
+    version, outcome.form_id, md5 = _current_version(session, sub)
     outcome.version_id = version.id
     if sub.merged_version_id == version.id:
         outcome.skipped, outcome.reason = True, "already_merged"
@@ -101,7 +116,7 @@ def merge_submission(session: Session, submission_id: uuid.UUID) -> MergeOutcome
         sub.state = SubmissionState.STORED_ENCRYPTED
         outcome.skipped, outcome.reason = True, "encrypted"
         return outcome
-    ctx = _context(session, sub, version, outcome)
+    ctx = _context(session, sub, version, outcome, _repeats(session, version, md5))
     handler = HANDLERS.get(outcome.form_id)
     if handler is None:
         raise MergeError("form_not_mergeable")

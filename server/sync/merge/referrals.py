@@ -79,18 +79,20 @@ def sync_referrals(ctx: MergeContext, alerts: list[rules.Alert], about: About) -
     """Reconcile this submission's referrals with the alerts of its current version."""
     s = ctx.session
     wanted = group_alerts(alerts)
+    # Only an earlier version of this submission can have raised alerts already.
     existing = {
         src.alert_key: src
         for src in s.scalars(
             select(ReferralSource).where(ReferralSource.submission_id == ctx.submission.id)
         )
-    }
+    } if ctx.remerge else {}
     for key, src in existing.items():
         _reconcile_source(ctx, src, wanted.get(key))
     for key, w in wanted.items():
         if key not in existing:
             _raise_alert(ctx, key, w, about)
-    s.flush()
+    if wanted or existing:
+        s.flush()
 
 
 def _reconcile_source(ctx: MergeContext, src: ReferralSource, w: Wanted | None) -> None:
@@ -181,6 +183,10 @@ def _open_referral_to_attach(
     if workplace_id is None:
         return None
     lo, hi = ctx.event_date - ATTACH_WINDOW, ctx.event_date + ATTACH_WINDOW
+    if ctx.form_id == rules.FORM_VILLAGE:
+        # A village report is dated by the first day of its month and covers the whole month.
+        month_end = (ctx.event_date.replace(day=28) + timedelta(days=4)).replace(day=1)
+        hi = month_end - timedelta(days=1) + ATTACH_WINDOW
     candidates = ctx.session.scalars(
         select(Referral).where(
             Referral.category == ReferralCategory(category),

@@ -29,7 +29,9 @@ def merge_village(ctx: MergeContext) -> None:
     period = ctx.s("period_ym") or (ctx.s("period") or "")[:7]
     if not village or len(period) != 7:
         raise MergeError("village_report_key_missing")
-    report = s.scalar(select(VillageReport).where(VillageReport.submission_id == sub.id))
+    report = s.scalar(
+        select(VillageReport).where(VillageReport.submission_id == sub.id)
+    ) if ctx.remerge else None
     values: dict[str, Any] = {k: ctx.i(k) for k in _REPORT_COUNTS}
     values.update(
         village_code=village,

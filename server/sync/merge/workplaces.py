@@ -6,9 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from server.db.models import EntityType, Workplace, WorkplaceStatus
-from server.sync import cases, linkage, match
+from server.sync import cases, clusters, linkage, match
 from server.sync.merge.context import MergeContext
 
 
@@ -48,7 +49,11 @@ def workplace_candidate(ctx: MergeContext, typed: TypedWorkplace) -> Workplace:
     """Reuse the workplace this submission already created under that name, else create an
     `unverified` one, plus a candidate pair for each existing one it looks like."""
     s = ctx.session
-    for wp in s.scalars(select(Workplace).where(Workplace.source_submission_id == ctx.submission.id)):
+    # Only this submission (an earlier version, or another row of this one) can have made it.
+    made_here = ctx.remerge or bool(ctx.outcome.workplace_ids)
+    for wp in s.scalars(
+        select(Workplace).where(Workplace.source_submission_id == ctx.submission.id)
+    ) if made_here else ():
         if any(n.name_km == typed.name_km and n.name_latin == typed.name_latin for n in wp.names):
             return wp
     wp = cases.create_workplace(
@@ -63,16 +68,24 @@ def workplace_candidate(ctx: MergeContext, typed: TypedWorkplace) -> Workplace:
 
 
 def _propose_duplicates(ctx: MergeContext, wp: Workplace) -> None:
+    """Review pairs for a new workplace: the existing ones it looks like, loaded together."""
     s = ctx.session
     record = linkage.workplace_record(wp)
     keys = match.workplace_blocking_keys(record)
-    for other_id in linkage.candidates_by_keys(s, EntityType.WORKPLACE, keys, wp.id):
-        other = s.get(Workplace, other_id)
-        if other is None or other.merged_into_workplace_id is not None:
-            continue
+    ids = linkage.candidates_by_keys(s, EntityType.WORKPLACE, keys, wp.id)
+    if not ids:
+        return
+    others = s.scalars(
+        select(Workplace)
+        .where(Workplace.id.in_(ids), Workplace.merged_into_workplace_id.is_(None))
+        .options(selectinload(Workplace.names))
+    ).all()
+    proposals: list[clusters.Proposal] = []
+    for other in others:
         other_rec = linkage.workplace_record(other)
         result = match.score_workplaces(other_rec, record)
         if match.decide_workplaces(other_rec, record, result) == match.Decision.REVIEW:
-            pair = linkage.add_candidate_pair(s, EntityType.WORKPLACE, other.id, wp.id, result,
-                                            submission_id=ctx.submission.id)
-            ctx.outcome.candidate_pairs.append(pair.id)
+            proposals.append(clusters.Proposal(other.id, result))
+    ctx.outcome.candidate_pairs += clusters.propose(
+        s, EntityType.WORKPLACE, wp.id, proposals, submission_id=ctx.submission.id
+    )

@@ -1,7 +1,7 @@
 """reporting: activity records, imports, snapshots
 
 Revision ID: 0006_reporting
-Revises: 0005_web
+Revises: 0004_intake
 Create Date: 2026-12-02
 """
 from __future__ import annotations
@@ -14,7 +14,7 @@ import server.db.models.base
 
 
 revision: str = '0006_reporting'
-down_revision: str | Sequence[str] | None = '0005_web'
+down_revision: str | Sequence[str] | None = '0004_intake'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
