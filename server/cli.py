@@ -352,5 +352,10 @@ from server.cli_backup import backup  # noqa: E402
 
 main.add_command(backup)
 
+from server.cli_reports import export, import_command, import_undo_command, report  # noqa: E402
+
+for _command in (import_command, import_undo_command, report, export):
+    main.add_command(_command)
+
 if __name__ == "__main__":
     main()

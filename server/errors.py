@@ -194,6 +194,27 @@ PasswordTooShort = _error(
 )
 PasswordTooLong = _error("staff.password_too_long", 422, "A password has at most 1024 characters.")
 
+# --- Reporting: imports, indicator report, exports -------------------------------------------
+ImportUnknownKind = _error("import.unknown_kind", 404, "There is no import of this kind.")
+ImportBadFile = _error("import.bad_file", 400, "The file cannot be read as a CSV or XLSX table.")
+ImportInvalid = _error(
+    "import.invalid", 422, "Some rows have errors: nothing was stored. Correct them and upload again."
+)
+ImportAlreadyUndone = _error("import.undone", 409, "This import was already undone.")
+ImportUndoBlocked = _error(
+    "import.undo_blocked", 409, "Later records refer to rows of this import. Undo those first."
+)
+ReportPeriodInvalid = _error(
+    "report.period_invalid",
+    422,
+    "The period is a month (2026-11), a quarter (2026-Q4), a year (2026) "
+    "or a date range (2026-11-01..2026-11-30).",
+)
+SnapshotCorrupt = _error(
+    "report.snapshot_corrupt", 409, "This snapshot no longer matches its SHA-256: it was changed."
+)
+ExportFormatUnknown = _error("export.format_unknown", 422, "The format is csv or xlsx.")
+
 
 def log_bug(logger: logging.Logger, what: str, exc: BaseException) -> None:
     """Log an unexpected exception by type and stack frames only.

@@ -194,16 +194,19 @@ def init_staff_api(app: Flask) -> StaffApi:
 
     from server.api import (
         duplicates,
+        exports,
+        imports,
         members,
         referral_actions,
         referrals,
+        reports,
         submission_review,
         submissions,
         workplaces,
     )
 
     for module in (submissions, submission_review, members, workplaces, duplicates, referrals,
-                   referral_actions):
+                   referral_actions, imports, reports, exports):
         api.register_blueprint(module.blp)
     return api
 

@@ -38,6 +38,7 @@ from server.db.models import (
     WorkplaceName,
     WorkplaceStatus,
 )
+from server.reports.device_lists import savings_groups_csv
 from server.sync import area_lists
 from server.sync.cases import as_uuid
 
@@ -274,6 +275,7 @@ BUILDERS: dict[str, Callable[[Session, Collector], bytes]] = {
     "collectors.csv": collectors_csv,
     "members.csv": members_csv,
     "workplaces.csv": workplaces_csv,
+    "savings_groups.csv": savings_groups_csv,
     area_lists.AREA_COMMUNES: lambda _s, collector: area_lists.area_communes_csv(collector),
     area_lists.AREA_VILLAGES: lambda _s, collector: area_lists.area_villages_csv(collector),
 }

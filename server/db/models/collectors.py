@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Integer, String
+from sqlalchemy import Boolean, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.db.enums import CollectorRole
@@ -24,6 +24,8 @@ class Collector(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     # Space-separated commune codes this account works in (filters the lists sent to its phone).
     communes: Mapped[str] = mapped_column(String(500), default="")
+    # A practice account (training days): its submissions never count in the indicators.
+    training: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 

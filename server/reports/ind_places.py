@@ -1,0 +1,242 @@
+"""Indicators from visits, village reports and distributions: 14 workplace monitoring,
+15 employer negotiation, 17 village data collection, 18 materials distributed (domain.md 5)."""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Text, and_, case, cast, func, select
+
+from server.db.models import (
+    Attendance,
+    Collector,
+    CollectorRole,
+    Course,
+    CourseCategory,
+    Distribution,
+    MonitoringVisit,
+    SubmissionVersion,
+    TrainingSession,
+    Village,
+    VillageReport,
+    VillageReportStatus,
+)
+from server.reports.context import ReportContext
+from server.reports.figures import Indicator, rate
+
+ON_TIME_DAYS = 10  # proposed in domain.md 5: submitted at most 10 days after the month ends
+
+
+@dataclass
+class VisitStats:
+    """Counted visits to one workplace in the period, aggregated by the database."""
+
+    visits: int
+    u18: int
+    refused: int
+    threatened: int
+    forced_labour: bool
+    leaflets: int
+    negotiated: int
+    allowed: int
+
+
+def _flag(condition: Any) -> Any:
+    return func.sum(case((condition, 1), else_=0))
+
+
+def visit_stats(ctx: ReportContext) -> dict[uuid.UUID | None, VisitStats]:
+    """Per workplace: counted visits dated in the period and what they found. JSON lists are
+    matched on their text (the same on SQLite and PostgreSQL): a non-empty indicator list means
+    a forced-labour indicator (the list holds only those), an activity by its quoted code."""
+    p = ctx.period
+    v = MonitoringVisit
+    indicators, activities = cast(v.indicators, Text), cast(v.activities, Text)
+    negotiated = activities.like('%"negotiated_with_owner"%')
+    allowed = v.details["training_allowed"].as_string().in_(("yes", "daytime_only"))
+    stmt = (
+        select(v.workplace_id, func.count(), _flag(v.u18_suspected.in_(("yes", "unsure"))),
+               _flag(v.access == "refused"), _flag(v.pe_safety == "threatened"),
+               _flag(and_(indicators.is_not(None), indicators.not_in(("[]", "null")))),
+               func.sum(func.coalesce(v.n_leaflets, 0)), _flag(negotiated), _flag(and_(negotiated, allowed)))
+        .where(v.visit_date.between(p.start, p.end), ctx.counted(v.submission_id))
+        .group_by(v.workplace_id)
+    )
+    return {
+        wid: VisitStats(n, u18 or 0, refused or 0, threat or 0, bool(fl), leaflets or 0, neg or 0, ok or 0)
+        for wid, n, u18, refused, threat, fl, leaflets, neg, ok in ctx.session.execute(stmt)
+    }
+
+
+def _risk_at_end(ctx: ReportContext) -> dict[uuid.UUID, str]:
+    """Each workplace's risk from its last counted visit on or before the period end."""
+    latest = (
+        select(MonitoringVisit.workplace_id, func.max(MonitoringVisit.visit_date).label("last"))
+        .where(MonitoringVisit.visit_date <= ctx.period.end, MonitoringVisit.workplace_id.is_not(None),
+               ctx.counted(MonitoringVisit.submission_id))
+        .group_by(MonitoringVisit.workplace_id)
+        .subquery()
+    )
+    out: dict[uuid.UUID, str] = {}
+    for wid, risk in ctx.session.execute(
+        select(MonitoringVisit.workplace_id, MonitoringVisit.risk_level)
+        .join(latest, (latest.c.workplace_id == MonitoringVisit.workplace_id)
+              & (latest.c.last == MonitoringVisit.visit_date))
+        .where(ctx.counted(MonitoringVisit.submission_id))
+    ):
+        canonical = ctx.workplace(wid)
+        if canonical is not None and risk is not None:
+            # Of two merged workplaces, the worse last risk stands.
+            out[canonical] = max(out.get(canonical, "green"), str(risk), key=_RISK_ORDER.index)
+    return out
+
+
+_RISK_ORDER = ["green", "amber", "red"]
+
+
+def workplace_monitoring(ctx: ReportContext, visits: dict[uuid.UUID | None, VisitStats]) -> Indicator:
+    ind = Indicator(14)
+    sums: dict[str, Counter[str]] = defaultdict(Counter)
+    places: dict[str, set[uuid.UUID]] = defaultdict(set)
+    for wid, st in visits.items():
+        commune = ctx.commune_of_workplace(wid)
+        for label, n in (("visits", st.visits), ("visits with under-18 suspected", st.u18),
+                         ("visits with access refused", st.refused),
+                         ("peer-educator security alerts (threatened)", st.threatened)):
+            sums[label][commune] += n
+        canonical = ctx.workplace(wid)
+        if canonical is not None:
+            places["monitored"].add(canonical)
+            if st.forced_labour:
+                places["forced_labour"].add(canonical)
+    for label in ("visits", "visits with under-18 suspected", "visits with access refused",
+                  "peer-educator security alerts (threatened)"):
+        by = {k: n for k, n in sums[label].items() if n}
+        ind.breakdown(label, {"commune": by}, sum(by.values()),
+                      child_protection=label == "visits with under-18 suspected")
+    for key, label in (("monitored", "workplaces monitored"),
+                       ("forced_labour", "workplaces with any forced-labour indicator")):
+        ids = places[key]
+        ind.breakdown(label, {"commune": Counter(ctx.commune_of_workplace(w) for w in ids)}, len(ids))
+    risk = _risk_at_end(ctx)
+    for level in ("red", "amber"):
+        ids = [w for w, r in risk.items() if r == level]
+        ind.breakdown(f"workplaces {level} at period end",
+                      {"commune": Counter(ctx.commune_of_workplace(w) for w in ids)}, len(ids))
+    return ind
+
+
+def employer_negotiation(ctx: ReportContext, visits: dict[uuid.UUID | None, VisitStats]) -> Indicator:
+    by: Counter[str] = Counter()
+    for wid, st in visits.items():
+        if st.negotiated:
+            by[ctx.commune_of_workplace(wid)] += st.negotiated
+    negotiated = sum(st.negotiated for st in visits.values())
+    allowed = sum(st.allowed for st in visits.values())
+    ind = Indicator(15)
+    ind.breakdown("visits where staff negotiated with the owner", {"commune": by}, negotiated)
+    ind.add("of those, visits where training was allowed", "total", allowed)
+    ind.add("share where training was allowed (%)", "total", rate(allowed, negotiated), base=negotiated)
+    return ind
+
+
+def _assigned_villages(ctx: ReportContext) -> set[str]:
+    communes: set[str] = set()
+    for text in ctx.session.scalars(
+        select(Collector.communes).where(Collector.role == CollectorRole.VILLAGE,
+                                         Collector.training.is_(False), Collector.revoked_at.is_(None))
+    ):
+        communes.update(text.split())
+    if not communes:
+        return set()
+    return set(ctx.session.scalars(select(Village.code).where(Village.commune_code.in_(communes))))
+
+
+def village_data(ctx: ReportContext) -> Indicator:
+    months = ctx.period.months()
+    reports = ctx.session.execute(
+        select(VillageReport.village_code, VillageReport.commune_code, VillageReport.period_ym,
+               VillageReport.n_left_women_15_24, VillageReport.n_left_under18,
+               VillageReport.n_returned_need_help, VillageReport.n_new_venues,
+               func.min(SubmissionVersion.received_at).label("received_at"))
+        .join(SubmissionVersion, SubmissionVersion.submission_id == VillageReport.submission_id)
+        .where(VillageReport.status == VillageReportStatus.ACCEPTED, VillageReport.period_ym.in_(months),
+               ctx.counted(VillageReport.submission_id))
+        .group_by(VillageReport.id)
+    ).all()
+    assigned = _assigned_villages(ctx)
+    ind = Indicator(17)
+    ind.add("villages assigned to village collectors", "total", len(assigned))
+    for month in months:
+        got = {r.village_code for r in reports if r.period_ym == month}
+        ind.add("villages reporting", f"month:{month}", len(got))
+        ind.add("completeness: villages reporting / villages assigned (%)", f"month:{month}",
+                rate(len(got & assigned), len(assigned)), base=len(assigned))
+    on_time = [r for r in reports if r.received_at <= _deadline(r.period_ym)]
+    ind.add("reports received on time (at most 10 days after the month)", "total", len(on_time))
+    ind.add("on-time rate (%)", "total", rate(len(on_time), len(reports)), base=len(reports))
+    ind.breakdown("village reports", {"commune": Counter(r.commune_code or "unknown" for r in reports)},
+                  len(reports))
+    trained = _village_trained(ctx)
+    ind.add("village chiefs and councillors trained (village data training)", "total", trained)
+    for label, column in (("women 15-24 who left", "n_left_women_15_24"),
+                          ("under-18s who left", "n_left_under18"),
+                          ("returnees needing help", "n_returned_need_help"),
+                          ("new venues", "n_new_venues")):
+        by: Counter[str] = Counter()
+        for r in reports:
+            by[r.commune_code or "unknown"] += getattr(r, column) or 0
+        ind.breakdown(label, {"commune": by}, sum(by.values()))
+    return ind
+
+
+def _deadline(period_ym: str) -> datetime:
+    y, m = int(period_ym[:4]), int(period_ym[5:7])
+    first_next = datetime(y + (m == 12), 1 if m == 12 else m + 1, 1, tzinfo=UTC)
+    return first_next + timedelta(days=ON_TIME_DAYS)
+
+
+def _village_trained(ctx: ReportContext) -> int:
+    p = ctx.period
+    sessions = select(TrainingSession.id).join(Course, Course.id == TrainingSession.course_id).where(
+        Course.category == CourseCategory.VILLAGE_DATA_TRAINING,
+        TrainingSession.session_date.between(p.start, p.end),
+    )
+    people = set()
+    for gk, pe, member in ctx.session.execute(
+        select(Attendance.gatekeeper_id, Attendance.peer_educator_id, Attendance.member_id)
+        .where(Attendance.session_id.in_(sessions))
+    ):
+        people.add(gk or pe or ctx.member(member))
+    return len(people - {None})
+
+
+def materials(ctx: ReportContext, visits: dict[uuid.UUID | None, VisitStats]) -> Indicator:
+    p = ctx.period
+    rows = ctx.session.execute(
+        select(Distribution.item, Distribution.recipient_type, Distribution.commune_code,
+               Distribution.quantity)
+        .where(Distribution.distribution_date.between(p.start, p.end))
+    ).all()
+    ind = Indicator(18)
+    items: Counter[str] = Counter()
+    for r in rows:
+        items[str(r.item)] += r.quantity
+    recipients: Counter[str] = Counter()
+    communes: Counter[str] = Counter()
+    for r in rows:
+        recipients[str(r.recipient_type)] += r.quantity
+        communes[r.commune_code or "unknown"] += r.quantity
+    ind.breakdown("materials distributed (staff records)",
+                  {"item": items, "recipient_type": recipients, "commune": communes}, sum(items.values()))
+    leaflets: Counter[str] = Counter()
+    for wid, st in visits.items():
+        if st.leaflets:
+            leaflets[ctx.commune_of_workplace(wid)] += st.leaflets
+    ind.breakdown("leaflets handed out on visits (n_leaflets)", {"commune": leaflets}, sum(leaflets.values()))
+    return ind
+
