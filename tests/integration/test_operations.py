@@ -63,7 +63,9 @@ def test_database_attachments_qr_codes_and_folders_are_owner_only_under_umask_02
     media = {m.filename: collect.download_media(m) for m in collect.manifest(entry)}
     xml = build_instance(collect.download_form(entry), media=media, answers={"note": "a.jpg"})
     assert collect.submit(xml, {"a.jpg": b"photo"})[-1].status_code == 201
-    result = runner.invoke(main, ["collectors", "add", "PE08", "--role", "peer_educator", "--communes", "180101"], env=env)
+    result = runner.invoke(
+        main, ["collectors", "add", "PE08", "--role", "peer_educator", "--communes", "180101"], env=env
+    )
     assert result.exit_code == 0, result.output
 
     found = modes(instance)
@@ -138,7 +140,9 @@ def test_collectors_add__without_public_address_warns_it_only_works_here__and_re
     env = {"SAHAKUM_INSTANCE_DIR": str(tmp_path), "SAHAKUM_BASE_URL": ""}
     runner = CliRunner()
     assert runner.invoke(main, ["db", "upgrade"], env=env).exit_code == 0
-    first = runner.invoke(main, ["collectors", "add", "PE07", "--role", "peer_educator", "--communes", "180101"], env=env)
+    first = runner.invoke(
+        main, ["collectors", "add", "PE07", "--role", "peer_educator", "--communes", "180101"], env=env
+    )
     assert first.exit_code == 0
     assert "only works on this machine" in first.stderr
     assert "SAHAKUM_BASE_URL" in first.stderr

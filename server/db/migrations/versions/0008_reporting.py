@@ -1,7 +1,7 @@
 """reporting: activity records, imports, snapshots
 
-Revision ID: 0006_reporting
-Revises: 0004_intake
+Revision ID: 0008_reporting
+Revises: 0007_intake
 Create Date: 2026-12-02
 """
 from __future__ import annotations
@@ -13,8 +13,8 @@ from alembic import op
 import server.db.models.base
 
 
-revision: str = '0006_reporting'
-down_revision: str | Sequence[str] | None = '0004_intake'
+revision: str = '0008_reporting'
+down_revision: str | Sequence[str] | None = '0007_intake'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
