@@ -254,8 +254,8 @@ def main() -> None:
             levels.append(run_level(url, xml, old_id, n, concurrency))
         if merger is not None:
             backlog = pending_merges(env)
-        resend_xml = xml.replace(old_id, b"uuid:resend-fixed")
-        run_level(url, resend_xml, b"uuid:never", 1, 1)
+        resend_xml = xml.replace(old_id, b"uuid:77777777-7777-4777-8777-777777777777")
+        run_level(url, resend_xml, b"uuid:88888888-8888-4888-8888-888888888888", 1, 1)
         resends = run_resends(url, resend_xml, args.resends, 16)
 
         # Peak RSS while one big attachment is received (streamed to disk, never held in memory).

@@ -10,10 +10,14 @@ Source of the content: /work/shared/domain.md section 3, with every correction
 of 3.5 applied (numbers below refer to the rows and corrections there).
 
 Deliberately left out:
-- ``media::image`` / ``media::audio`` columns (venue types, forced-labour
-  signs, screening audio, domain.md 1.4): no real media files exist yet. When
-  they do, add both ``media::image::Khmer (km)`` and ``media::image::English (en)``
-  (pyxform warns when one language column is missing, 3.5).
+- ``media::audio`` prompts (domain.md 1.4): no recorded Khmer prompts exist, and a
+  synthetic voice is worse than none here. espeak-ng 1.51 (Debian 12's offline engine)
+  ships 112 language dictionaries and none for Khmer, so it cannot read Khmer text; a
+  Latin transliteration read by another voice would be unintelligible, and a wrong or
+  robotic prompt on the screening questions would mislead the women being asked. KWCD
+  staff should record the prompts (a phone's voice recorder is enough, 8-15 s each, AMR
+  or MP3 under 30 KB); then add ``media::audio::Khmer (km)`` and ``media::audio::English
+  (en)`` columns (both, 3.5) to the screening questions.
 - ``public_key``: the forms stay unencrypted until the encryption issue lands
   (domain.md 1.5 rule 3). No ``username``, no ``audit`` metadata (shared phones).
 
@@ -36,14 +40,14 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 
 try:
-    from server.xforms.gazetteer import load_gazetteer, write_media_csvs
+    from server.xforms.gazetteer import choice_label, load_gazetteer, write_media_csvs
 except ModuleNotFoundError:  # run as a script from a checkout without `pip install -e .`
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    from server.xforms.gazetteer import load_gazetteer, write_media_csvs
+    from server.xforms.gazetteer import choice_label, load_gazetteer, write_media_csvs
 
 FORMS_DIR = Path(__file__).resolve().parent
 MEDIA_DIR = FORMS_DIR / "media"
-VERSION = "2026112901"  # YYYYMMDDNN, always increasing
+VERSION = "2026120201"  # YYYYMMDDNN, always increasing
 KM = "Khmer (km)"
 EN = "English (en)"
 
@@ -101,6 +105,15 @@ OTHER_INDICATORS = (
 )
 
 
+# Item 5 (1.3): a phone is accepted as people type it (Khmer digits ០-៩, spaces, dashes,
+# +855, 855 or a leading 0). translate() maps Khmer digits to ASCII and drops spaces and
+# dashes before the shape check; the stored value is the typed one and the server
+# normalises it (server.sync.match.normalise.normalise_phone).
+PHONE_CONSTRAINT = (
+    "regex(translate(., '០១២៣៤៥៦៧៨៩ -', '0123456789'), '^(\\+?855|0)[1-9][0-9]{7,8}$')"
+)
+
+
 def between(low: int | str, high: int | str) -> str:
     return f". >= {low} and . <= {high}"
 
@@ -126,6 +139,8 @@ SURVEY_COLUMNS = [
     "parameters", "save_to",
 ]
 CHOICES_COLUMNS = ["list_name", "name", f"label::{KM}", f"label::{EN}"]
+# Both languages get the image column (a Khmer-only media column makes pyxform warn, 3.5).
+IMAGE_COLUMNS = [f"media::image::{KM}", f"media::image::{EN}"]
 SETTINGS_COLUMNS = ["form_title", "form_id", "version", "default_language", "instance_name"]
 
 
@@ -188,6 +203,24 @@ def end_group() -> Row:
 
 
 META = [Row("start", "start"), Row("end", "end"), Row("deviceid", "deviceid")]
+
+
+def new_workplace_place(prefix: str, relevant: str) -> list[Row]:
+    """Where a workplace not in the list is: commune, village and a landmark. The commune puts
+    it on the lists of that commune's phones; village and landmark match it. The lists are the
+    account's area (item 1: the server cuts them to the provinces of her communes)."""
+    return [
+        Row("select_one_from_file area_communes.csv", f"{prefix}_commune",
+            ("ឃុំ/សង្កាត់", "Commune"), required=True, relevant=relevant,
+            appearance="autocomplete"),
+        Row("select_one_from_file area_villages.csv", f"{prefix}_village", ("ភូមិ", "Village"),
+            hint=("បើមិនដឹងភូមិ រំលងសំណួរនេះ", "if you do not know the village, skip it"),
+            relevant=relevant, appearance="autocomplete",
+            choice_filter=f"commune=${{{prefix}_commune}}"),
+        text(f"{prefix}_landmark", ("តើវានៅជិតអ្វី? (ផ្សារ វត្ត សាលា ផ្លូវ)",
+                                    "What is it near? (market, pagoda, school, road)"),
+             hint=HINT_NO_NAMES, required=True, relevant=relevant),
+    ]
 COLLECTOR_LABEL = ("តើអ្នកណាជាអ្នកបំពេញទម្រង់នេះ?", "Who is filling this form?")
 
 
@@ -200,6 +233,8 @@ class Form:
     choices: dict[str, list[tuple[str, str, str]]]  # list_name -> [(name, km, en)]
     entities: dict[str, str] | None = None
     extra: dict[str, str] = field(default_factory=dict)
+    #: Show CHOICE_IMAGES on this form's choices (peer educators' forms, domain.md 1.4).
+    images: bool = False
 
 
 # --------------------------------------------------------------------------- #
@@ -295,6 +330,35 @@ CHOICES: dict[str, list[tuple[str, str, str]]] = {
     ],
 }
 
+# Item 5 (domain.md 1.4): pictures on the choices that name venue types and forced-labour
+# signs. OpenMoji pictograms (CC BY-SA 4.0), rendered to 96 px PNG; the source, the
+# emoji of each file and the licence are in forms/media/SOURCES.md.
+VENUE_IMAGES = {
+    "karaoke": "venue-karaoke.png", "beer_garden": "venue-beer-garden.png",
+    "massage": "venue-massage.png", "brothel": "venue-brothel.png",
+    "guesthouse": "venue-guesthouse.png", "restaurant": "venue-restaurant.png",
+    "nightclub_bar": "venue-nightclub-bar.png", "factory": "venue-factory.png",
+    "beauty_parlour": "venue-beauty-parlour.png", "other": "choice-dont-know.png",
+}
+CHOICE_IMAGES: dict[str, dict[str, str]] = {
+    "workplace_type": VENUE_IMAGES,
+    "sector": {
+        "karaoke": VENUE_IMAGES["karaoke"], "beer_garden": VENUE_IMAGES["beer_garden"],
+        "massage": VENUE_IMAGES["massage"], "brothel_based": VENUE_IMAGES["brothel"],
+        "restaurant": VENUE_IMAGES["restaurant"], "factory": VENUE_IMAGES["factory"],
+        "other": VENUE_IMAGES["other"],
+    },
+    "fl_indicators": {
+        "vulnerability": "fl-vulnerability.png", "deception": "fl-deception.png",
+        "movement": "fl-movement.png", "isolation": "fl-isolation.png",
+        "violence": "fl-violence.png", "threats": "fl-threats.png",
+        "id_retention": "fl-id-retention.png", "wage_withholding": "fl-wage-withholding.png",
+        "debt_bondage": "fl-debt-bondage.png", "abusive_conditions": "fl-abusive-conditions.png",
+        "overtime": "fl-overtime.png", "none": "choice-none.png",
+        "dont_know": "choice-dont-know.png",
+    },
+}
+
 # --------------------------------------------------------------------------- #
 # Form 1: member_intake (domain.md 3.1 + corrections 1-9)
 # --------------------------------------------------------------------------- #
@@ -350,12 +414,25 @@ MEMBER_INTAKE_SURVEY = [
          "${age_stated})"),
     # Correction 2: an unknown age counts as under 18 until staff verify it (1.6).
     calc("is_minor", "if(string(${age_years})='' or ${age_years} < 18, 'yes', 'no')"),
+    # Item 2 (1.6): the minor's path comes at once, before anything that identifies her:
+    # no member code, no name, no phone, no photo is asked of a child.
+    note("n_minor",
+         ("នាងអាយុក្រោម ១៨ ឆ្នាំ។ នេះជាករណីការពារកុមារ។ ឈប់ត្រឹមនេះ "
+          "នៅជាមួយនាងបើមានសុវត្ថិភាព ហើយទូរស័ព្ទទៅបុគ្គលិក KWCD ឥឡូវនេះ។",
+          "She is under 18. This is a child-protection case. Stop here, stay with her if it "
+          "is safe, and call KWCD staff now."),
+         relevant="${is_minor}='yes'"),
+    Row("select_one yes_no_dk", "minor_safe_now",
+        ("តើឥឡូវនេះនាងមានសុវត្ថិភាពទេ?", "Is she safe right now?"),
+        required=True, relevant="${is_minor}='yes'"),
+    # Adults only: the member code and her names (person-matching evidence, S, ID).
+    begin_group("g_identity", IS_ADULT),
     Row("text", "member_code",
         ("លេខកូដសមាជិក (នៅលើសៀវភៅសន្សំ ឬកាតសមាជិករបស់នាង)",
          "Member code (from her savings book or member card)"),
         hint=(f"ឧទាហរណ៍ {DEMO_MEMBER_CODE}៖ ចម្លងពីសៀវភៅ ជាអក្សរធំ",
               f"e.g. {DEMO_MEMBER_CODE}: copy it from the book, in capital letters"),
-        required=True, relevant=IS_ADULT, constraint=MEMBER_CODE_CONSTRAINT,
+        required=True, constraint=MEMBER_CODE_CONSTRAINT,
         constraint_message=("លេខកូដមិនត្រឹមត្រូវ៖ ចម្លងម្ដងទៀតពីសៀវភៅ ជាអក្សរធំ និងសញ្ញាដាច់ (-)",
                             "the code is not right: copy it again from the book, "
                             "with capital letters and the dash"),
@@ -369,16 +446,8 @@ MEMBER_INTAKE_SURVEY = [
                         "Name in Latin letters, as she writes it")),
     text("nicknames", ("ឈ្មោះហៅក្រៅ ឬឈ្មោះពេលធ្វើការ", "Nickname or work name"),
          hint=("បើមានច្រើន ដាក់សញ្ញាក្បៀស (,) ចន្លោះ", "separate with commas")),
-    # Rows 20-25: the minor's path (and her workplace, asked of everyone).
-    note("n_minor",
-         ("នាងអាយុក្រោម ១៨ ឆ្នាំ។ នេះជាករណីការពារកុមារ។ ឈប់ត្រឹមនេះ "
-          "នៅជាមួយនាងបើមានសុវត្ថិភាព ហើយទូរស័ព្ទទៅបុគ្គលិក KWCD ឥឡូវនេះ។",
-          "She is under 18. This is a child-protection case. Stop here, stay with her if it "
-          "is safe, and call KWCD staff now."),
-         relevant="${is_minor}='yes'"),
-    Row("select_one yes_no_dk", "minor_safe_now",
-        ("តើឥឡូវនេះនាងមានសុវត្ថិភាពទេ?", "Is she safe right now?"),
-        required=True, relevant="${is_minor}='yes'"),
+    end_group(),
+    # Her workplace is asked of everyone (a child's case needs the place).
     Row("select_one yes_no", "workplace_in_list",
         ("តើកន្លែងធ្វើការរបស់នាងមាននៅក្នុងបញ្ជីទេ?", "Is her workplace in the list?"),
         required=True),
@@ -388,9 +457,12 @@ MEMBER_INTAKE_SURVEY = [
         required=True, relevant="${workplace_in_list}='yes'", appearance="autocomplete"),
     text("workplace_new_name", ("ឈ្មោះកន្លែងធ្វើការ ដូចនៅលើស្លាកយីហោ",
                                 "Workplace name, as on the sign"),
-         relevant="${workplace_in_list}='no'"),
+         required=True, relevant="${workplace_in_list}='no'"),
     Row("select_one workplace_type", "workplace_new_type", ("ប្រភេទកន្លែង", "Type of place"),
-        relevant="${workplace_in_list}='no'"),
+        required=True, relevant="${workplace_in_list}='no'"),
+    # Item 3: a new workplace has a place, so it reaches the lists of the phones of that
+    # commune and can be matched (same questions as the visit's rows 11-13).
+    *new_workplace_place("workplace_new", "${workplace_in_list}='no'"),
     # Rows 26-45: adults only.
     begin_group("g_adult", IS_ADULT),
     Row("select_one sector", "sector", ("តើនាងធ្វើការងារអ្វី?", "What work does she do?"),
@@ -400,7 +472,7 @@ MEMBER_INTAKE_SURVEY = [
         constraint=between(0, 600),
         constraint_message=("វាយចំនួនខែ ពី ០ ដល់ ៦០០", "type the number of months, 0 to 600")),
     Row("select_one recruit_channel", "recruited_via",
-        ("តើអ្នកណានាំនាងមកធ្វើការងារនេះ?", "Who brought her to this work?")),
+        ("តើអ្នកណានាំនាងមកធ្វើការងារនេះ?", "Who brought her to this work?"), required=True),
     Row("select_one_from_file provinces.csv", "origin_province",
         ("ខេត្តកំណើត", "Home province"), appearance="autocomplete"),
     Row("select_one_from_file districts.csv", "origin_district",
@@ -421,13 +493,17 @@ MEMBER_INTAKE_SURVEY = [
         ("តើបុគ្គលិកអាចទាក់ទងនាងតាមទូរស័ព្ទបានទេ? ទូរស័ព្ទនោះជារបស់អ្នកណា?",
          "Can staff reach her by phone? Whose phone is it?")),
     Row("text", "phone", ("លេខទូរស័ព្ទ", "Phone number"),
+        hint=("លេខខ្មែរ ឬលេខឡាតាំង ដកឃ្លា ឬសញ្ញា - ក៏បាន", "Khmer or Latin digits; spaces "
+              "and dashes are fine"),
         relevant="${phone_owner}='own' or ${phone_owner}='family'", appearance="numbers",
-        constraint="regex(., '^(\\+?855|0)[1-9][0-9]{7,8}$')",
-        constraint_message=("វាយលេខទូរស័ព្ទ ៩ ឬ ១០ ខ្ទង់ ចាប់ផ្ដើមដោយ 0 ឧទាហរណ៍ 012345678",
-                            "type the phone number, 9 or 10 digits starting with 0, "
-                            "e.g. 012345678")),
+        constraint=PHONE_CONSTRAINT,
+        constraint_message=("វាយលេខទូរស័ព្ទ ៩ ឬ ១០ ខ្ទង់ ចាប់ផ្ដើមដោយ 0 ឬ +855 "
+                            "ឧទាហរណ៍ ០១២ ៣៤៥ ៦៧៨",
+                            "type the phone number, 9 or 10 digits starting with 0 or +855, "
+                            "e.g. 012 345 678")),
     Row("select_one id_card", "id_card",
-        ("តើនាងកាន់អត្តសញ្ញាណប័ណ្ណរបស់នាងខ្លួនឯងទេ?", "Does she keep her own ID card?")),
+        ("តើនាងកាន់អត្តសញ្ញាណប័ណ្ណរបស់នាងខ្លួនឯងទេ?", "Does she keep her own ID card?"),
+        required=True),
     Row("select_multiple fl_indicators", "fl_screen",
         ("ក្នុងការងារនេះ តើមានរឿងណាមួយខាងក្រោមកើតឡើងចំពោះនាងទេ?",
          "In this work, has any of these happened to her?"),
@@ -439,33 +515,46 @@ MEMBER_INTAKE_SURVEY = [
         save_to="savings_group"),
     Row("select_one yes_no", "health_now",
         ("តើនាងចង់បានជំនួយទៅសេវាសុខភាពឥឡូវនេះទេ?",
-         "Does she want help to see a health service now?")),
+         "Does she want help to see a health service now?"), required=True),
     Row("select_one yes_no", "legal_now",
         ("តើនាងចង់បានជំនួយអំពីបញ្ហាច្បាប់ឥឡូវនេះទេ?",
-         "Does she want help with a legal problem now?")),
+         "Does she want help with a legal problem now?"), required=True),
     Row("select_one contact_method", "safe_contact",
         ("តើបុគ្គលិកអាចទាក់ទងនាងដោយសុវត្ថិភាពតាមរបៀបណា?", "How can staff contact her safely?")),
     text("note", ("កំណត់ចំណាំ (កុំសរសេរឈ្មោះអ្នកដទៃ)", "Note (no names of other people)"),
          hint=HINT_NO_NAMES),
     end_group(),
-    # Correction 6: the alert codes shown in the summary are computed (a hint to the
-    # collector only; the server recomputes every rule, domain.md 3.4).
+    # Correction 6 and item 4: the closing notes say in plain words what happens next (the
+    # server recomputes every rule, domain.md 3.4; these are only for the collector).
     calc("fl_strong", f"if({FL1_STRONG}, 'yes', 'no')"),
     calc("fl_other_n", FL1_OTHER_N),
-    calc("alert_list",
-         "normalize-space(concat("
-         "if(${is_minor}='yes', 'U18 ', ''), "
-         "if(${fl_strong}='yes', 'FL-S ', ''), "
-         "if(${fl_other_n} >= 2, 'FL-2 ', ''), "
-         "if(${recruited_via}='broker_recruiter' and selected(${fl_screen},'deception'), 'TRF ', ''), "
-         "if(${health_now}='yes', 'HLT ', ''), "
-         "if(${legal_now}='yes', 'LEG', '')))"),
-    calc("alert_codes", "if(${alert_list}='', '-', ${alert_list})"),
-    calc("alert_urgent", "if(${is_minor}='yes' or ${fl_strong}='yes', 'yes', 'no')"),
-    note("n_summary", ("លេខកូដ ${member_code}។ ការជូនដំណឹង៖ ${alert_codes}",
-                       "Code ${member_code}. Alerts: ${alert_codes}"), relevant=IS_ADULT),
-    note("n_call_staff", ("បន្ទាន់៖ ទូរស័ព្ទទៅបុគ្គលិក KWCD ឥឡូវនេះ។", "Urgent: call KWCD staff now."),
-         relevant="${alert_urgent}='yes'"),
+    calc("next_step",
+         "if(${is_minor}='yes' or ${fl_strong}='yes', 'urgent', "
+         "if(${fl_other_n} >= 2 or ${health_now}='yes' or ${legal_now}='yes' or "
+         "(${recruited_via}='broker_recruiter' and selected(${fl_screen},'deception')), "
+         "'follow_up', 'none'))"),
+    note("n_summary", ("លេខកូដសមាជិក ${member_code} ត្រូវបានរក្សាទុក។ "
+                       "ផ្ញើទម្រង់នេះពេលមានអ៊ីនធឺណិត។",
+                       "Member code ${member_code} is saved. Send this form when you have "
+                       "a connection."), relevant=IS_ADULT),
+    note("n_next_urgent",
+         ("នាងប្រហែលជាកំពុងត្រូវគេបង្ខំឱ្យធ្វើការ។ ទូរស័ព្ទទៅបុគ្គលិក KWCD ឥឡូវនេះ។ "
+          "ពេលទម្រង់នេះទៅដល់ បុគ្គលិកនឹងបើកករណីបន្ទាន់ ហើយទាក់ទងនាងតាមរបៀបដែលនាងបានជ្រើស។",
+          "She may be forced to work. Call KWCD staff now. When this form arrives, staff open "
+          "an urgent case and contact her the way she chose."),
+         relevant=f"{IS_ADULT} and ${{next_step}}='urgent'"),
+    note("n_next_follow_up",
+         ("បុគ្គលិក KWCD នឹងទាក់ទងនាងក្នុងរយៈពេលមួយសប្ដាហ៍ "
+          "អំពីជំនួយដែលនាងបានសុំ ឬបញ្ហាដែលនាងបានប្រាប់អ្នក។",
+          "KWCD staff will contact her within a week about the help she asked for or the "
+          "problems she told you about."),
+         relevant=f"{IS_ADULT} and ${{next_step}}='follow_up'"),
+    note("n_minor_end",
+         ("កុំសួរអ្វីទៀត។ ផ្ញើទម្រង់នេះឥឡូវនេះ៖ បុគ្គលិកនឹងបើកករណីការពារកុមារ "
+          "ភ្លាមៗពេលទម្រង់មកដល់។ ទូរស័ព្ទទៅបុគ្គលិក KWCD ឥឡូវនេះ។",
+          "Ask nothing more. Send this form now: staff open a child-protection case as soon as "
+          "it arrives. Call KWCD staff now."),
+         relevant="${is_minor}='yes'"),
     end_group(),
 ]
 
@@ -477,6 +566,7 @@ MEMBER_INTAKE_CHOICES = {
         ("never_had", "មិនដែលមាន", "Never had one"),
         ("held_by_employer", "ម្ចាស់ការងារយកទុក", "The employer keeps it"),
         ("lost", "បាត់", "Lost"),
+        DONT_KNOW,
     ],
     "interests": [
         ("savings", "សន្សំប្រាក់", "Savings"),
@@ -502,6 +592,7 @@ MEMBER_INTAKE = Form(
     instance_name="concat('MI ', ${member_code}, ' ', ${today_calc})",
     survey=MEMBER_INTAKE_SURVEY,
     choices=MEMBER_INTAKE_CHOICES,
+    images=True,
     entities={
         "list_name": "members",
         "label": "${member_code}",
@@ -551,13 +642,7 @@ WORKPLACE_VISIT_SURVEY = [
                                "Name on the sign, in Latin letters"), relevant=NEW_WP),
     Row("select_one workplace_type", "wp_new_type", ("ប្រភេទកន្លែង", "Type of place"),
         required=True, relevant=NEW_WP),
-    # Correction 11: communes.csv has a `province` column.
-    Row("select_one_from_file communes.csv", "wp_commune", ("ឃុំ/សង្កាត់", "Commune"),
-        required=True, relevant=NEW_WP, choice_filter="province='18'"),
-    Row("select_one_from_file villages.csv", "wp_village", ("ភូមិ", "Village"),
-        relevant=NEW_WP, choice_filter="commune=${wp_commune} and not(starts-with(name,'unk-'))"),
-    text("wp_landmark", ("តើវានៅជិតអ្វី?", "What is it near?"), hint=HINT_NO_NAMES,
-         relevant=NEW_WP),
+    *new_workplace_place("wp", NEW_WP),
     Row("geopoint", "wp_location",
         ("ទីតាំង (លុះត្រាតែមានសុវត្ថិភាពក្នុងការឈរនៅខាងក្រៅ)",
          "Location (only if it is safe to stand outside)"), relevant=NEW_WP),
@@ -601,18 +686,25 @@ WORKPLACE_VISIT_SURVEY = [
         relevant=f"{U18_FLAG} or {FL2_ANY}", appearance="autocomplete"),
     Row("select_one yes_no_dk", "live_on_site",
         ("តើស្ត្រីស្នាក់នៅកន្លែងធ្វើការទេ?", "Do women live at the workplace?")),
+    # Item 4: every question a rule of 3.4 reads is required and offers "don't know", so a
+    # skipped question can never silently suppress an alert.
     Row("select_one yes_no_dk", "locked_in",
         ("តើគេចាក់សោពួកនាង ឬមិនឱ្យចេញក្រៅក្រោយម៉ោងធ្វើការទេ?",
-         "Are they locked in, or not allowed out after work?")),
+         "Are they locked in, or not allowed out after work?"), required=True),
     Row("select_one yes_no_dk", "forced_drinking",
-        ("តើគេបង្ខំពួកនាងឱ្យផឹកស្រាជាមួយភ្ញៀវទេ?", "Are they made to drink with customers?")),
+        ("តើគេបង្ខំពួកនាងឱ្យផឹកស្រាជាមួយភ្ញៀវទេ?", "Are they made to drink with customers?"),
+        required=True),
+    Row("select_one yes_no_dk", "shift_known",
+        ("តើអ្នកដឹងថាវេនធ្វើការធម្មតាមានប៉ុន្មានម៉ោងទេ?",
+         "Do you know how many hours a normal shift is?"), required=True),
     Row("integer", "shift_hours",
         ("តើវេនធ្វើការធម្មតាមានប៉ុន្មានម៉ោង?", "How many hours is a normal shift?"),
-        constraint=between(0, 24),
+        required=True, relevant="${shift_known}='yes'", constraint=between(0, 24),
         constraint_message=("វាយចំនួនម៉ោង ពី ០ ដល់ ២៤", "type the number of hours, 0 to 24")),
-    Row("select_one days_off", "days_off", ("ថ្ងៃឈប់សម្រាកក្នុងមួយខែ", "Days off per month")),
+    Row("select_one days_off", "days_off", ("ថ្ងៃឈប់សម្រាកក្នុងមួយខែ", "Days off per month"),
+        required=True),
     Row("select_one pay_type", "pay_type",
-        ("តើគេបើកប្រាក់ឈ្នួលឱ្យពួកនាងដោយរបៀបណា?", "How are they paid?")),
+        ("តើគេបើកប្រាក់ឈ្នួលឱ្យពួកនាងដោយរបៀបណា?", "How are they paid?"), required=True),
     Row("select_one yes_no_dk", "condoms_available",
         ("តើមានស្រោមអនាម័យនៅទីនោះទេ?", "Are condoms available?")),
     Row("select_one training_permission", "training_allowed",
@@ -640,10 +732,15 @@ WORKPLACE_VISIT_SURVEY = [
     calc("risk_flag",
          f"if({U18_FLAG} or ${{fl_strong}}='yes' or ${{fl_other_n}} >= 2, 'red', "
          "if(${fl_other_n} = 1 or ${access}='refused', 'amber', 'green'))"),
-    note("n_summary_red", ("បន្ទាន់៖ ទូរស័ព្ទទៅបុគ្គលិក KWCD ឥឡូវនេះ។",
-                           "Urgent: call KWCD staff now."), relevant="${risk_flag}='red'"),
-    note("n_summary_amber", ("មានបញ្ហាខ្លះ៖ ប្រាប់បុគ្គលិក KWCD ក្នុងសប្ដាហ៍នេះ។",
-                             "Some problems: tell KWCD staff this week."),
+    note("n_summary_red", ("បន្ទាន់៖ ទូរស័ព្ទទៅបុគ្គលិក KWCD ឥឡូវនេះ។ ពេលទម្រង់នេះទៅដល់ "
+                           "បុគ្គលិកនឹងបើកករណីអំពីកន្លែងនេះ ហើយទាក់ទងអ្នក។",
+                           "Urgent: call KWCD staff now. When this form arrives, staff open a "
+                           "case about this place and contact you."),
+         relevant="${risk_flag}='red'"),
+    note("n_summary_amber", ("មានបញ្ហាខ្លះ៖ បុគ្គលិក KWCD នឹងតាមដានកន្លែងនេះ។ "
+                             "ប្រាប់ពួកគេក្នុងសប្ដាហ៍នេះ។",
+                             "Some problems: KWCD staff will keep an eye on this place. "
+                             "Tell them this week."),
          relevant="${risk_flag}='amber'"),
     note("n_summary_green", ("មិនឃើញបញ្ហាធំទេ។ សូមអរគុណ។", "No big problems seen. Thank you."),
          relevant="${risk_flag}='green'"),
@@ -729,6 +826,7 @@ WORKPLACE_VISIT = Form(
     instance_name="concat('WV ', ${visit_date})",
     survey=WORKPLACE_VISIT_SURVEY,
     choices=WORKPLACE_VISIT_CHOICES,
+    images=True,
     # Update-only (3.2): new workplaces are created by the server after a duplicate check.
     entities={
         "list_name": "workplaces",
@@ -753,12 +851,12 @@ VILLAGE_DATA_SURVEY = [
         required=True, appearance="month-year", constraint=". <= today()",
         constraint_message=("ជ្រើសខែនេះ ឬខែមុនៗ", "choose this month or an earlier month")),
     calc("period_ym", "format-date(${period}, '%Y-%m')"),
-    # Correction 16: collectors.csv carries each collector's communes (space-separated).
-    Row("select_one_from_file communes.csv", "commune", ("ឃុំ/សង្កាត់", "Commune"),
-        required=True,
-        choice_filter="selected(instance('collectors')/root/item[name=${collector}]/communes, name)"),
-    Row("select_one_from_file villages.csv", "village", ("ភូមិ", "Village"), required=True,
-        choice_filter="commune=${commune} and not(starts-with(name,'unk-'))"),
+    # Correction 16 and item 1: the server serves each account its own communes and their
+    # villages (a few KB, no national list on a village phone).
+    Row("select_one_from_file area_communes.csv", "commune", ("ឃុំ/សង្កាត់", "Commune"),
+        required=True),
+    Row("select_one_from_file area_villages.csv", "village", ("ភូមិ", "Village"), required=True,
+        choice_filter="commune=${commune}"),
     Row("integer", "n_households",
         ("ចំនួនគ្រួសារក្នុងភូមិ (តាមសៀវភៅភូមិ)", "Households in the village (from the village book)"),
         constraint=between(0, 5000), constraint_message=msg_number("០", "៥០០០", "0", "5000")),
@@ -771,7 +869,9 @@ VILLAGE_DATA_SURVEY = [
     Row("integer", "n_left_women_15_24",
         ("ក្នុងចំណោមពួកគេ ស្ត្រី និងក្មេងស្រីអាយុ ១៥-២៤ ឆ្នាំ", "Of them, women and girls aged 15–24"),
         constraint=between(0, "${n_left}"), constraint_message=MSG_UPTO_LEFT),
+    # Item 4: the U18-V counts are required (0 is an answer; blank is not).
     Row("integer", "n_left_under18", ("ក្នុងចំណោមពួកគេ អាយុក្រោម ១៨ ឆ្នាំ", "Of them, under 18"),
+        hint=("បើគ្មាន វាយ ០", "type 0 if none"), required=True, relevant="${n_left} > 0",
         constraint=between(0, "${n_left}"), constraint_message=MSG_UPTO_LEFT),
     Row("select_multiple destinations", "destinations", ("តើពួកគេទៅណា?", "Where did they go?"),
         relevant="${n_left} > 0"),
@@ -792,7 +892,8 @@ VILLAGE_DATA_SURVEY = [
     Row("integer", "n_children_working_away",
         ("កុមារអាយុក្រោម ១៨ ឆ្នាំ ដែលធ្វើការនៅកន្លែងកម្សាន្ត ឬធ្វើការឆ្ងាយពីផ្ទះ",
          "Children under 18 working in entertainment places or away from home"),
-        constraint=between(0, 500), constraint_message=msg_number("០", "៥០០", "0", "500")),
+        hint=("បើគ្មាន វាយ ០", "type 0 if none"), required=True, constraint=between(0, 500),
+        constraint_message=msg_number("០", "៥០០", "0", "500")),
     Row("integer", "n_venues",
         ("ខារ៉ាអូខេ សួនស្រាបៀរ កន្លែងម៉ាស្សា និងផ្ទះសំណាក់ក្នុងភូមិ",
          "Karaoke, beer gardens, massage places and guesthouses in the village"),
@@ -824,12 +925,14 @@ VILLAGE_DATA_SURVEY = [
     Row("begin_repeat", "case_alert", ("ករណីព្រួយបារម្ភ", "Concern"),
         repeat_count="${n_concerns}"),
     Row("select_one concern_type", "concern_type", ("ប្រភេទអ្វី?", "What kind?"), required=True),
-    Row("select_one age_group", "age_group", ("អាយុរបស់មនុស្សនោះ", "Age of the person")),
+    Row("select_one age_group", "age_group", ("អាយុរបស់មនុស្សនោះ", "Age of the person"),
+        required=True),
     Row("select_one sex", "sex", ("ភេទ", "Sex")),
-    Row("select_one where", "where", ("តើមនុស្សនោះនៅឯណា?", "Where is the person?")),
+    Row("select_one where", "where", ("តើមនុស្សនោះនៅឯណា?", "Where is the person?"),
+        required=True),
     Row("select_one_from_file workplaces.csv", "alert_workplace", ("កន្លែងណា?", "Which place?"),
         relevant="${where}='venue_in_village'", appearance="autocomplete"),
-    Row("select_one urgency", "urgency", ("តើបន្ទាន់ប៉ុណ្ណា?", "How urgent?")),
+    Row("select_one urgency", "urgency", ("តើបន្ទាន់ប៉ុណ្ណា?", "How urgent?"), required=True),
     Row("select_one yes_no_dk", "police_informed",
         ("តើបានប្រាប់ប៉ូលិសហើយឬនៅ?", "Were the police told?")),
     Row("select_one yes_no", "ok_to_call_you",
@@ -939,12 +1042,14 @@ def write_xlsform(form: Form, path: Path) -> None:
     wb = Workbook()
     wb.remove(wb.active)
     _sheet(wb, "survey", SURVEY_COLUMNS, [r.cells() for r in form.survey])
+    images = CHOICE_IMAGES if form.images else {}
     choice_rows = [
-        {"list_name": list_name, "name": name, f"label::{KM}": km, f"label::{EN}": en}
+        {"list_name": list_name, "name": name, f"label::{KM}": km, f"label::{EN}": en,
+         **dict.fromkeys(IMAGE_COLUMNS, images.get(list_name, {}).get(name, ""))}
         for list_name, items in form.choices.items()
         for name, km, en in items
     ]
-    _sheet(wb, "choices", CHOICES_COLUMNS, choice_rows)
+    _sheet(wb, "choices", CHOICES_COLUMNS + (IMAGE_COLUMNS if images else []), choice_rows)
     settings = {
         "form_title": form.title, "form_id": form.form_id, "version": VERSION,
         "default_language": KM, "instance_name": form.instance_name,
@@ -999,6 +1104,15 @@ def write_placeholder_csvs(media_dir: Path) -> None:
             [DEMO_SAVINGS_GROUP, "ក្រុមសន្សំសាកល្បង / Demo savings group"],
         ],
     }
+    # The demo account's area (server.sync.area_lists builds the real ones per account).
+    demo_area = [c for c in gaz.communes if c.district_code == "1801"]
+    tables["area_communes.csv"] = [["name", "label", "district", "province"]] + [
+        [c.code, choice_label(c.name_km, c.name_en), c.district_code, c.province_code]
+        for c in demo_area]
+    area_codes = {c.code for c in demo_area}
+    tables["area_villages.csv"] = [["name", "label", "commune"]] + [
+        [v.code, choice_label(v.name_km, v.name_en), v.commune_code]
+        for v in gaz.villages if v.commune_code in area_codes]
     media_dir.mkdir(parents=True, exist_ok=True)
     for filename, rows in tables.items():
         with (media_dir / filename).open("w", encoding="utf-8", newline="") as fh:

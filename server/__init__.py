@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask
+# Nothing heavy at import time: `import server.cli` (every `sahakum` command, --help included)
+# imports this package first, and must not pay for Flask and SQLAlchemy.
+if TYPE_CHECKING:
+    from flask import Flask
 
-from server.config import Settings, load_settings
-from server.db.session import Database
+    from server.config import Settings
+    from server.db.session import Database
 
 
 def create_app(settings: Settings | None = None, overrides: Mapping[str, Any] | None = None) -> Flask:
     """Application factory: configuration is read once, here or by the caller."""
+    import logging
+
+    from flask import Flask
+
+    from server.config import load_settings
+    from server.db.session import Database
+
     settings = settings or load_settings()
     app = Flask(__name__, instance_path=str(settings.instance_dir.resolve()), static_folder=None)
     app.config.update(

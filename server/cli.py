@@ -6,15 +6,18 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from sqlalchemy import select
 
 from server import errors
-from server.config import ConfigError, Settings, load_settings
-from server.db.models import Form, FormState
-from server.db.session import Database
+from server.db.enums import FormState
+
+# Commands import what they use when they run: `sahakum --help` and commands that never touch
+# the database start without loading SQLAlchemy, Flask or the models (issue 10: under 0.5 s).
+if TYPE_CHECKING:
+    from server.config import Settings
+    from server.db.session import Database
 
 
 class Context:
@@ -25,6 +28,8 @@ class Context:
     @property
     def settings(self) -> Settings:
         if self._settings is None:
+            from server.config import ConfigError, load_settings
+
             try:
                 self._settings = load_settings()
             except ConfigError as exc:
@@ -34,6 +39,8 @@ class Context:
     @property
     def db(self) -> Database:
         if self._db is None:
+            from server.db.session import Database
+
             self._db = Database(self.settings.database_url)
         return self._db
 
@@ -54,23 +61,32 @@ def _default_workers() -> int:
 
 
 def serve_app(
-    settings: Settings, *, merge_after_reply: bool = True, sweep_interval: float | None = 30.0
+    settings: Settings, *, merge_after_reply: bool = False, sweep_interval: float | None = 30.0
 ) -> Any:
-    """The WSGI app `serve` runs. Without merge-after-reply, submissions are only stored and
-    a separate `sahakum sync run --loop` merges them (merge CPU off the request processes).
-    With it, each process also sweeps now and then for what its hooks missed (a failed merge,
-    a process killed between the 201 and the merge)."""
+    """The WSGI app `serve` runs. By default it only stores submissions and answers: merger
+    processes (MergerPool, or `sahakum sync run --loop` elsewhere) merge them. The old mode,
+    `merge_after_reply`, merges in the web process after each 201 and sweeps now and then for
+    what its hooks missed (a failed merge, a process killed between the 201 and the merge)."""
     from server import create_app
+    from server.sync.merger import Notifier
     from server.sync.worker import Sweeper, merge_hook
 
     app = create_app(settings)
     if not merge_after_reply:
-        app.extensions["sahakum_after_submission"].remove(merge_hook)
+        hooks = app.extensions["sahakum_after_submission"]
+        hooks.remove(merge_hook)
+        if not settings.is_sqlite:  # SQLite mergers poll; PostgreSQL ones are woken
+            hooks.append(Notifier(settings.database_url))
     elif sweep_interval:
         app.extensions["sahakum_sweeper"] = Sweeper(
             app.extensions["sahakum_db"], interval=sweep_interval
         ).start()
     return app
+
+
+def _default_mergers(settings: Settings) -> int:
+    # SQLite has one writer: a second merger would only wait for the first.
+    return 1 if settings.is_sqlite else 2
 
 
 @main.command()
@@ -81,22 +97,32 @@ def serve_app(
 )
 @click.option("--threads", default=4, show_default=True, type=int, help="Threads per process.")
 @click.option(
+    "--mergers",
+    default=None,
+    type=click.IntRange(min=0),
+    help="Merger processes to start and keep running beside the web processes. 0: none (run "
+    "`sahakum sync run --loop` elsewhere).  [default: 2 on PostgreSQL, 1 on SQLite]",
+)
+@click.option(
     "--merge-after-reply/--no-merge-after-reply",
-    default=True,
+    default=False,
     show_default=True,
-    help="Merge each new submission in the web process right after the 201 (the default). "
-    "--no-merge-after-reply only stores submissions: run `sahakum sync run --loop` beside "
-    "the server, or they stay unmerged (state received) until `sahakum sync retry`.",
+    help="Also merge each new submission in the web process right after its 201 (the old "
+    "mode: intake then shares the CPU with merging).",
 )
 @pass_ctx
 def serve(
-    ctx: Context, host: str, port: int, workers: int | None, threads: int, merge_after_reply: bool
+    ctx: Context, host: str, port: int, workers: int | None, threads: int, mergers: int | None,
+    merge_after_reply: bool,
 ) -> None:
-    """Run Sahakum under gunicorn (the production WSGI server)."""
+    """Run Sahakum under gunicorn (the production WSGI server) and its merger processes."""
     from gunicorn.app.base import BaseApplication
+
+    from server.sync.merger import MergerPool, merger_command
 
     settings = ctx.settings
     workers = workers or _default_workers()
+    mergers = _default_mergers(settings) if mergers is None else mergers
 
     class _App(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:
@@ -118,9 +144,19 @@ def serve(
         def load(self) -> Any:
             return serve_app(settings, merge_after_reply=merge_after_reply)
 
-    mode = "merging after each reply" if merge_after_reply else "NOT merging: run `sahakum sync run --loop`"
+    if mergers:
+        mode = f"{mergers} merger process{'es' if mergers > 1 else ''}"
+    elif merge_after_reply:
+        mode = "merging after each reply"
+    else:
+        mode = "NOT merging: run `sahakum sync run --loop` beside it"
     click.echo(f"Sahakum listening on http://{host}:{port} ({workers} x {threads} threads, {mode})")
-    _App().run()
+    pool = MergerPool(mergers, merger_command(os.getpid())).start() if mergers else None
+    try:
+        _App().run()
+    finally:
+        if pool is not None:
+            pool.stop()
 
 
 # --- db -------------------------------------------------------------------------------------
@@ -200,6 +236,10 @@ def forms_publish(ctx: Context, paths: tuple[Path, ...], media_dir: Path | None)
 @pass_ctx
 def forms_list(ctx: Context, as_json: bool) -> None:
     """List published forms, their state and versions."""
+    from sqlalchemy import select
+
+    from server.db.models import Form
+
     with ctx.db.transaction() as session:
         rows = [
             {

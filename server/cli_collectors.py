@@ -8,18 +8,10 @@ import os
 from pathlib import Path
 
 import click
-import segno
 
 from server import errors
-from server.accounts.collectors import (
-    CollectSettings,
-    create_collector,
-    list_collectors,
-    revoke_collector,
-    server_url,
-)
 from server.cli import Context, pass_ctx
-from server.db.models import CollectorRole
+from server.db.enums import CollectorRole
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8000"
 
@@ -31,6 +23,8 @@ def collectors() -> None:
 
 def _write_png(path: Path, payload: str) -> None:
     """The QR code holds the secret URL: written owner-only (0600)."""
+    import segno
+
     path.parent.mkdir(parents=True, exist_ok=True)
     buffer = io.BytesIO()
     segno.make(payload, error="l").save(buffer, kind="png", scale=6, border=4)
@@ -59,6 +53,10 @@ def collectors_add(
     qr_dir: Path | None, as_json: bool, replace: bool,
 ) -> None:
     """Create collector NAME (an account label such as PE07) and print its Collect set-up."""
+    import segno
+
+    from server.accounts.collectors import CollectSettings, create_collector, server_url
+
     settings = ctx.settings
     base = (base_url or settings.base_url or DEFAULT_BASE_URL).rstrip("/")
     try:
@@ -89,6 +87,8 @@ def collectors_add(
 @pass_ctx
 def collectors_list(ctx: Context, as_json: bool) -> None:
     """List collector accounts (tokens are never shown again)."""
+    from server.accounts.collectors import list_collectors
+
     with ctx.db.transaction() as session:
         rows = [
             {
@@ -116,6 +116,8 @@ def collectors_list(ctx: Context, as_json: bool) -> None:
 @pass_ctx
 def collectors_revoke(ctx: Context, name: str) -> None:
     """Revoke NAME: its phone gets 403 from now on (re-add under a new name to re-enrol)."""
+    from server.accounts.collectors import revoke_collector
+
     try:
         with ctx.db.transaction() as session:
             revoke_collector(session, name)

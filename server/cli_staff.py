@@ -8,7 +8,7 @@ import sys
 import click
 
 from server import errors
-from server.db.models import StaffRole
+from server.db.enums import StaffRole
 
 
 def _ctx() -> object:

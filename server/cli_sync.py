@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import click
 
 from server.cli import Context, pass_ctx
@@ -35,21 +33,39 @@ def sync_retry(ctx: Context, limit: int) -> None:
 
 
 @sync.command("run")
-@click.option("--loop", is_flag=True, help="Keep running, polling for new submissions.")
-@click.option("--interval", default=5.0, show_default=True, type=float, help="Seconds between polls.")
+@click.option("--loop", is_flag=True, help="Keep running: merge each submission as soon as it is stored.")
+@click.option(
+    "--interval",
+    default=None,
+    type=float,
+    help="Seconds between looks when no wake-up came.  [default: 2 on PostgreSQL (woken at "
+    "once by NOTIFY), 0.2 on SQLite]",
+)
 @click.option("--limit", default=100, show_default=True, type=int, help="Submissions per batch.")
+@click.option("--parent-pid", default=None, type=int, hidden=True)
 @pass_ctx
-def sync_run(ctx: Context, loop: bool, interval: float, limit: int) -> None:
-    """Merge pending submissions once, or forever with --loop (several may run at once)."""
+def sync_run(ctx: Context, loop: bool, interval: float | None, limit: int, parent_pid: int | None) -> None:
+    """Merge pending submissions once, or keep merging with --loop (several may run at once)."""
     from server.sync.worker import process_pending
 
-    while True:
-        result = process_pending(ctx.db, limit)
-        if result.merged or result.failed or not loop:
-            click.echo(_report(result))
-        if not loop:
-            return
-        time.sleep(interval)
+    if not loop:
+        click.echo(_report(process_pending(ctx.db, limit)))
+        return
+    import signal
+    import threading
+
+    from server.sync.merger import SAFETY_POLL, SQLITE_POLL, run_merger
+
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    poll = interval if interval is not None else (SQLITE_POLL if ctx.db.is_sqlite else SAFETY_POLL)
+    stats = run_merger(
+        ctx.db, stop, batch=limit, poll=poll, parent_pid=parent_pid,
+        # Started by `serve` (parent_pid): quiet, failures are logged by the worker anyway.
+        on_batch=None if parent_pid else (lambda result: click.echo(_report(result))),
+    )
+    click.echo(f"merger stopped: merged {stats.merged}, failed {stats.failed}")
 
 
 @click.group()

@@ -76,6 +76,10 @@ SubmissionNoFormId = _error(
     "submission.no_form_id", 400, "The submission does not name its form (missing id attribute)."
 )
 SubmissionNoInstanceId = _error("submission.no_instance_id", 400, "The submission has no meta/instanceID.")
+SubmissionBadInstanceId = _error(
+    "submission.bad_instance_id", 400,
+    "The submission's meta/instanceID must be 'uuid:' followed by a UUID, as ODK forms write it.",
+)
 SubmissionConflict = _error(
     "submission.conflict",
     409,
@@ -99,6 +103,14 @@ ServerFault = _error(
 )
 
 # --- Collector accounts (CLI) ---------------------------------------------------------------
+CollectorAreaMissing = _error(
+    "collector.area_missing", 400,
+    "A collector account needs its area: give --communes with the 6-digit commune codes.",
+)
+CollectorCommuneUnknown = _error(
+    "collector.commune_unknown", 400,
+    "Unknown commune code: use the 6-digit codes of forms/media/communes.csv.",
+)
 CollectorNameInvalid = _error(
     "collector.name_invalid",
     400,

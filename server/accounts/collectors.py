@@ -29,6 +29,21 @@ def parse_communes(raw: str | None) -> str:
     return " ".join(dict.fromkeys(c for c in re.split(r"[\s,]+", raw or "") if c))
 
 
+def _checked_area(communes: str) -> str:
+    """The account's area (issue 9 item 1): its lists are cut to it, so none is refused."""
+    from server.sync.area_lists import unknown_communes
+
+    codes = parse_communes(communes)
+    if not codes:
+        raise errors.CollectorAreaMissing()
+    unknown = unknown_communes(codes.split())
+    if unknown:
+        raise errors.CollectorCommuneUnknown(
+            f"Unknown commune code {unknown[0]}: use the 6-digit codes of "
+            "forms/media/communes.csv.")
+    return codes
+
+
 def create_collector(
     session: Session, name: str, role: str, communes: str = "", *, replace: bool = False
 ) -> tuple[Collector, str]:
@@ -40,6 +55,9 @@ def create_collector(
     if not NAME_RE.match(name):
         raise errors.CollectorNameInvalid()
     existing = session.scalars(select(Collector).where(Collector.name == name)).one_or_none()
+    if existing is not None and replace and not parse_communes(communes):
+        communes = existing.communes  # re-enrolling a phone keeps the account's area
+    communes = _checked_area(communes)
     token = generate_token()
     if existing is not None:
         if not replace:

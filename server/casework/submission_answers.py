@@ -19,10 +19,14 @@ from server.accounts.staff import audit
 from server.casework.answers import AnswerNode, read_answers, split_bilingual, walk_fields
 from server.db.models import Blob, FormMedia, FormVersion, MediaKind, StaffUser, Submission, SubmissionVersion
 from server.db.models.cases import Member, Workplace
+from server.sync import area_lists
 
 
 def _csv_labels(session: Session, form_version_id: int, instance: str, lang: str,
                 codes: set[str]) -> dict[str, str]:
+    if f"{instance}.csv" in area_lists.AREA_LISTS:  # generated per account from the gazetteer
+        area = area_lists.labels(f"{instance}.csv", codes)
+        return {name: split_bilingual(label, lang) for name, label in area.items()}
     sha = session.scalar(
         select(FormMedia.blob_sha256)
         .where(FormMedia.form_version_id == form_version_id, FormMedia.filename == f"{instance}.csv",

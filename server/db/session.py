@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 IMMEDIATE_OPTION = "sahakum_sqlite_immediate"
@@ -62,6 +62,8 @@ class Database:
         self.url = url
         self.engine = make_engine(url, **engine_kwargs)
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
+        # Same pool; each statement is its own transaction (no BEGIN / COMMIT round trips).
+        self.autocommit_engine = self.engine.execution_options(isolation_level="AUTOCOMMIT")
 
     @property
     def is_sqlite(self) -> bool:
@@ -83,6 +85,19 @@ class Database:
         """A session whose work is committed on success and rolled back on any error."""
         with self.session(lock_for_write=lock_for_write) as session, session.begin():
             yield session
+
+    @contextmanager
+    def intake_connection(self) -> Iterator[Connection]:
+        """A Core connection for a read and at most one write that must be atomic (the hot
+        path of intake, server/sync/intake.py). PostgreSQL: autocommit, so the single write is
+        its own transaction and costs no extra round trips. SQLite: a BEGIN IMMEDIATE
+        transaction (one writer), committed by the caller's `commit()`."""
+        if self.is_sqlite:
+            with self.engine.connect().execution_options(**{IMMEDIATE_OPTION: True}) as conn:
+                yield conn
+            return
+        with self.autocommit_engine.connect() as conn:
+            yield conn
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -12,7 +12,7 @@ workplace's risk (FL-1, ACC) produce no alert; see :func:`visit_risk`.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 FORM_INTAKE = "member_intake"
@@ -139,13 +139,11 @@ def intake_is_minor(answers: Mapping[str, Any]) -> bool:
 
 
 def intake_alerts(answers: Mapping[str, Any]) -> list[Alert]:
-    """Form 1: U18, FL-S, FL-2, TRF, HLT, LEG. A minor's intake raises only U18 (+ FL/TRF)."""
+    """Form 1: U18, FL-S, FL-2, TRF, HLT, LEG. A minor's intake raises one child-protection
+    alert carrying every trigger."""
     if _s(answers, "consent") == "no" and not intake_is_minor(answers):
         return []
     alerts: list[Alert] = []
-    if intake_is_minor(answers):
-        descriptor = {"age": intake_age(answers), "safe_now": _s(answers, "minor_safe_now") or None}
-        alerts.append(Alert("U18", "child_protection", URGENT, "child_protection", descriptor))
     alerts += _forced_labour(intake_indicators(answers))
     if _s(answers, "recruited_via") == "broker_recruiter" and "deception" in _multi(
         answers, "fl_screen"
@@ -155,7 +153,16 @@ def intake_alerts(answers: Mapping[str, Any]) -> list[Alert]:
         alerts.append(Alert("HLT", "health", NORMAL, "health"))
     if _s(answers, "legal_now") == "yes":
         alerts.append(Alert("LEG", "legal", NORMAL, "legal"))
-    return alerts
+    if not intake_is_minor(answers):
+        return alerts
+    # A child's intake opens one urgent child-protection referral, visible only to that role
+    # (1.5 rule 4, 1.6); her other signs are triggers of it, never separate referrals that
+    # other roles would see coming from an intake with no member.
+    descriptor = {"age": intake_age(answers), "safe_now": _s(answers, "minor_safe_now") or None}
+    return [Alert("U18", "child_protection", URGENT, "child_protection", descriptor)] + [
+        replace(a, category="child_protection", priority=URGENT, alert_key="child_protection")
+        for a in alerts
+    ]
 
 
 def visit_alerts(answers: Mapping[str, Any]) -> list[Alert]:

@@ -22,7 +22,6 @@ from server import errors
 from server.db.models import (
     Attachment,
     Form,
-    FormState,
     FormVersion,
     RejectedCopy,
     ReviewState,
@@ -33,6 +32,7 @@ from server.db.models import (
 )
 from server.sync.dedup import Incoming, Outcome, Stored, classify
 from server.sync.parse import ParsedSubmission
+from server.xforms.catalogue import check_use
 
 ATTACHMENTS_DIR = "attachments"
 TMP_DIR = "tmp"
@@ -103,10 +103,7 @@ def resolve_form(
     if row is None:
         raise errors.FormUnknown()
     form, version_id = row
-    if not form.visible_to(collector_role):
-        raise errors.FormNotForCollector()
-    if form.state == FormState.CLOSED:
-        raise errors.FormClosed()
+    check_use(collector_role, form.roles, form.state)
     # Submissions to an older published version are accepted (Central does the same).
     if version_id is None:
         raise errors.FormVersionUnknown()

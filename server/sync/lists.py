@@ -6,7 +6,9 @@ properties the forms read), filtered to the collector's area. They never carry n
 phones, alerts or risk (domain.md 1.5 rule 6, 2.2). One function per list; the headers must
 match the placeholders in forms/media (tests check them).
 
-``list_hash`` is the manifest hash (changes exactly when the bytes change) and
+``media_hash`` is the manifest hash and ETag of a list. For entity lists it is derived from the
+list version kept by database triggers (models/lists.py) and the collector's area, so a 304 and
+a manifest cost one small read and never build a list (Central does the same: protocol.md 1.5).
 ``entity_integrity`` answers Collect's integrity request (protocol.md 1.8).
 """
 
@@ -16,21 +18,27 @@ import csv
 import hashlib
 import io
 from collections.abc import Callable, Iterable, Sequence
+from typing import NamedTuple
 
 from sqlalchemy import Select, false, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from server import errors
 from server.db.models import (
+    CASES_LISTS,
     CaseChange,
     Collector,
     EntityType,
+    FormMedia,
+    ListVersion,
+    MediaKind,
     Member,
     MemberStatus,
     Workplace,
     WorkplaceName,
     WorkplaceStatus,
 )
+from server.sync import area_lists
 from server.sync.cases import as_uuid
 
 COLLECTORS_HEADER: tuple[str, ...] = ("name", "label", "communes")
@@ -91,7 +99,14 @@ def members_csv(session: Session, collector: Collector) -> bytes:
     return _csv(MEMBERS_HEADER, rows)
 
 
-def workplace_label(names: Sequence[WorkplaceName], fallback: str) -> str:
+class SignName(NamedTuple):
+    name_km: str | None
+    name_latin: str | None
+    valid_to: object
+    is_alias: bool
+
+
+def workplace_label(names: Sequence[WorkplaceName | SignName], fallback: str) -> str:
     """The sign names (Khmer / Latin) of a workplace: current names first. Sign names are
     public; no owner, phone, risk or alert ever goes into the label."""
     current = [n for n in names if n.valid_to is None and not n.is_alias] or list(names)
@@ -103,34 +118,87 @@ def workplace_label(names: Sequence[WorkplaceName], fallback: str) -> str:
     return " / ".join(parts) or fallback
 
 
+def _names_by_workplace(session: Session, collector: Collector) -> dict[object, list[SignName]]:
+    live = _live_workplaces(collector).with_only_columns(Workplace.id)
+    names: dict[object, list[SignName]] = {}
+    rows = session.execute(
+        select(
+            WorkplaceName.workplace_id, WorkplaceName.name_km, WorkplaceName.name_latin,
+            WorkplaceName.valid_to, WorkplaceName.is_alias,
+        )
+        .where(WorkplaceName.workplace_id.in_(live))
+        .order_by(WorkplaceName.workplace_id, WorkplaceName.id)
+    )
+    for wid, km, latin, valid_to, is_alias in rows:
+        names.setdefault(wid, []).append(SignName(km, latin, valid_to, is_alias))
+    return names
+
+
 def workplaces_csv(session: Session, collector: Collector) -> bytes:
     """Workplaces in the collector's communes with the properties the forms read.
-    risk_level and alerts are server-only and never listed."""
-    workplaces = session.scalars(
+    risk_level and alerts are server-only and never listed. Two column reads, no ORM objects
+    per workplace: a list of 100,000 workplaces is built in well under a second."""
+    names = _names_by_workplace(session, collector)
+    rows = session.execute(
         _live_workplaces(collector)
-        .options(selectinload(Workplace.names))
-        .order_by(Workplace.workplace_code)
-    ).all()
-    rows = [
-        (
-            str(wp.id),
-            workplace_label(wp.names, wp.workplace_code),
-            str(wp.version),
-            wp.last_visit_date.isoformat() if wp.last_visit_date else "",
-            wp.last_access or "",
-            "" if wp.workers_est is None else str(wp.workers_est),
-            wp.village_code or "",
-            wp.type or "",
+        .with_only_columns(
+            Workplace.id, Workplace.workplace_code, Workplace.version, Workplace.last_visit_date,
+            Workplace.last_access, Workplace.workers_est, Workplace.village_code, Workplace.type,
         )
-        for wp in workplaces
-    ]
-    return _csv(WORKPLACES_HEADER, rows)
+        .order_by(Workplace.workplace_code)
+    )
+    return _csv(WORKPLACES_HEADER, (
+        (
+            str(wid),
+            workplace_label(names.get(wid, ()), code),
+            str(version),
+            visited.isoformat() if visited else "",
+            access or "",
+            "" if workers is None else str(workers),
+            village or "",
+            kind or "",
+        )
+        for wid, code, version, visited, access, workers, village, kind in rows
+    ))
 
 
-def list_hash(content: bytes) -> str:
-    """Manifest hash of a generated list: md5 of its bytes, so it changes exactly when the
-    content does and Collect skips unchanged lists (protocol.md 3.4)."""
-    return "md5:" + hashlib.md5(content, usedforsecurity=False).hexdigest()
+def list_not_found() -> errors.NotFound:
+    return errors.NotFound("This list is not on the server. Update your blank forms.")
+
+
+# Part of every entity-list hash: raise it when the bytes of a list change shape (columns,
+# labels) without the data changing, so phones fetch the new shape.
+LIST_FORMAT = "2"
+
+
+def list_version(session: Session) -> int:
+    """The version of the case data every entity list is built from (bumped by triggers)."""
+    return session.scalar(select(ListVersion.version).where(ListVersion.name == CASES_LISTS)) or 0
+
+
+def media_hash(session: Session, collector: Collector, media: FormMedia) -> str:
+    """The manifest hash (and ETag) of a form media file, as served to this collector."""
+    if media.kind == MediaKind.STATIC and media.blob is not None:
+        return media.blob.md5
+    if media.kind == MediaKind.ENTITY_LIST:
+        # Everything the bytes depend on: the data (version), the list and its shape, and the
+        # collector's area and code (members.csv lists the members she registered).
+        key = "\n".join((
+            LIST_FORMAT, media.filename, str(list_version(session)),
+            str(collector.id), collector.name, collector.communes,
+        ))
+        return hashlib.md5(key.encode("utf-8"), usedforsecurity=False).hexdigest()
+    if media.filename in area_lists.AREA_LISTS:
+        return area_lists.area_hash(collector, media.filename)
+    # The collectors list is one row: hash its bytes.
+    return hashlib.md5(media_bytes(session, collector, media), usedforsecurity=False).hexdigest()
+
+
+def media_bytes(session: Session, collector: Collector, media: FormMedia) -> bytes:
+    if media.kind == MediaKind.STATIC:
+        assert media.blob is not None
+        return media.blob.content
+    return build_list(session, collector, media.filename)
 
 
 def entity_integrity(
@@ -171,7 +239,7 @@ def entity_integrity(
         } if valid else {}
         superseded = set()
     else:
-        raise errors.NotFound("This list is not on the server. Update your blank forms.")
+        raise list_not_found()
     for raw, uid in wanted.items():
         if uid is None:
             result[raw] = False
@@ -186,11 +254,13 @@ BUILDERS: dict[str, Callable[[Session, Collector], bytes]] = {
     "collectors.csv": collectors_csv,
     "members.csv": members_csv,
     "workplaces.csv": workplaces_csv,
+    area_lists.AREA_COMMUNES: lambda _s, collector: area_lists.area_communes_csv(collector),
+    area_lists.AREA_VILLAGES: lambda _s, collector: area_lists.area_villages_csv(collector),
 }
 
 
 def build_list(session: Session, collector: Collector, filename: str) -> bytes:
     builder = BUILDERS.get(filename)
     if builder is None:
-        raise errors.NotFound("This list is not on the server. Update your blank forms.")
+        raise list_not_found()
     return builder(session, collector)

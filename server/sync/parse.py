@@ -158,6 +158,14 @@ def _encrypted_files(root: etree._Element) -> frozenset[str]:
     return frozenset(names)
 
 
+#: The instanceIDs ODK clients write (``concat('uuid:', uuid())``: Collect, Web Forms, Enketo):
+#: ``uuid:`` and a UUID in its 36-character text form, either case. Anything else is refused
+#: before it is stored, so no free text reaches submission lists, URLs or the audit log.
+INSTANCE_ID_RE = re.compile(
+    r"uuid:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+)
+
+
 def parse_submission(xml: bytes) -> ParsedSubmission:
     """Parse and check one submission. Raises a SahakumError subclass (400) when unusable."""
     root = _parse_root(xml)
@@ -171,9 +179,12 @@ def parse_submission(xml: bytes) -> ParsedSubmission:
     instance_id = _text(_child(meta, "instanceID")) or _text(_child(root, "instanceID"))
     if not instance_id:
         raise errors.SubmissionNoInstanceId()
-    if len(instance_id) > 255:
-        raise errors.SubmissionNoInstanceId("The submission's meta/instanceID is too long.")
+    if not INSTANCE_ID_RE.fullmatch(instance_id):
+        raise errors.SubmissionBadInstanceId()
     deprecated_id = _text(_child(meta, "deprecatedID"))
+    if deprecated_id and not INSTANCE_ID_RE.fullmatch(deprecated_id):
+        raise errors.SubmissionBadInstanceId(
+            "The submission's meta/deprecatedID must be 'uuid:' followed by a UUID.")
     instance_name = _text(_child(meta, "instanceName"))
 
     collector_el = _child(root, "collector")

@@ -126,16 +126,20 @@ class RetryPolicy:
 
     min_age: timedelta = timedelta(0)
     max_attempts: int | None = None
+    states: tuple[SubmissionState, ...] = PENDING_STATES
 
 
 EVERYTHING = RetryPolicy()
 SWEEPER = RetryPolicy(min_age=timedelta(seconds=60), max_attempts=8)
+# What a merger process takes as soon as it is woken: new and edited submissions only. A failed
+# one waits for the sweep (so one that always fails cannot keep a merger busy).
+FRESH = RetryPolicy(states=(SubmissionState.RECEIVED,))
 
 
 def _pending_query(exclude: set[uuid.UUID], policy: RetryPolicy) -> Select[tuple[uuid.UUID]]:
     stmt = (
         select(Submission.id)
-        .where(Submission.state.in_(PENDING_STATES))
+        .where(Submission.state.in_(policy.states))
         .order_by(Submission.created_at, Submission.id)
         .limit(1)
     )
@@ -181,22 +185,42 @@ def process_pending(db: Database, limit: int = 100, policy: RetryPolicy = EVERYT
 def _claim_and_merge_pg(
     db: Database, exclude: set[uuid.UUID], policy: RetryPolicy
 ) -> tuple[uuid.UUID | None, ProcessResult | None]:
+    """Claim the oldest unlocked pending submission and merge it while holding the row lock.
+    A transient error (deadlock, two merges writing the same workplace) rolls back, releasing
+    the lock, and the same submission is claimed again if no one else has taken it meanwhile."""
     sid: uuid.UUID | None = None
-    try:
-        with db.transaction() as session:
-            sid = session.scalar(_pending_query(exclude, policy).with_for_update(skip_locked=True))
+    for attempt in range(1, TRANSIENT_RETRIES + 1):
+        try:
+            with db.transaction() as session:
+                query = _pending_query(exclude, policy) if sid is None else _same_if_pending(sid, policy)
+                claimed = session.scalar(query.with_for_update(skip_locked=True))
+                if claimed is None:
+                    return sid, None  # nothing pending, or another merger took it over
+                sid = claimed
+                outcome = merge_submission(session, sid)
+                if not outcome.skipped:
+                    session.execute(
+                        update(Submission)
+                        .where(Submission.id == sid)
+                        .values(merge_attempts=Submission.merge_attempts + 1, updated_at=utcnow())
+                    )
+        except TRANSIENT_ERRORS as exc:
             if sid is None:
-                return None, None
-            outcome = merge_submission(session, sid)
-            sub = session.get(Submission, sid)
-            if sub is not None and not outcome.skipped:
-                sub.merge_attempts = (sub.merge_attempts or 0) + 1
-                sub.updated_at = utcnow()
-    except Exception as exc:
-        if sid is None:
-            raise
-        return sid, _failed(db, sid, exc)
-    return sid, ProcessResult(sid, ok=True, outcome=outcome)
+                raise
+            if attempt < TRANSIENT_RETRIES:
+                time.sleep(random.uniform(0.01, 0.05) * attempt)  # noqa: S311 - jitter, not crypto
+                continue
+            return sid, _failed(db, sid, exc)
+        except Exception as exc:
+            if sid is None:
+                raise
+            return sid, _failed(db, sid, exc)
+        return sid, ProcessResult(sid, ok=True, outcome=outcome)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _same_if_pending(sid: uuid.UUID, policy: RetryPolicy) -> Select[tuple[uuid.UUID]]:
+    return select(Submission.id).where(Submission.id == sid, Submission.state.in_(policy.states))
 
 
 class Sweeper:

@@ -28,6 +28,9 @@ GENERATED_MEDIA: dict[str, MediaKind] = {
     "members.csv": MediaKind.ENTITY_LIST,
     "workplaces.csv": MediaKind.ENTITY_LIST,
     "collectors.csv": MediaKind.COLLECTOR_LIST,
+    # The account's area (server.sync.area_lists).
+    "area_communes.csv": MediaKind.COLLECTOR_LIST,
+    "area_villages.csv": MediaKind.COLLECTOR_LIST,
 }
 
 

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from server.db.models import (
     Member,
+    MemberPhone,
     MonitoringVisit,
     Referral,
     Submission,
@@ -69,8 +70,12 @@ def test_workplace_visit__filled_by_web_engine__stored_once_and_merged(
             "/data/n_members_present": 2,
             "/data/u18_suspected": "no",
             "/data/fl_seen": ["none"],
+            "/data/locked_in": "no",
             "/data/forced_drinking": "yes",
+            "/data/shift_known": "yes",
             "/data/shift_hours": 14,
+            "/data/days_off": "dont_know",
+            "/data/pay_type": "salary",
             "/data/pe_safety": "safe",
         },
         tmp_path / "media",
@@ -103,17 +108,26 @@ def test_member_intake__filled_by_web_engine__member_created_once(
             "/data/g_main/dob_known": "yes",
             "/data/g_main/dob": "2000-05-17",
             "/data/g_main/age_source": "id_card",
-            "/data/g_main/member_code": "7K3Q9M-H",
-            "/data/g_main/given_name_km": "សុខា",
+            "/data/g_main/g_identity/member_code": "7K3Q9M-H",
+            "/data/g_main/g_identity/given_name_km": "សុខា",
             "/data/g_main/workplace_in_list": "no",
             "/data/g_main/workplace_new_name": "Star KTV",
             "/data/g_main/workplace_new_type": "karaoke",
+            "/data/g_main/workplace_new_commune": "180101",
+            "/data/g_main/workplace_new_village": "18010101",
+            "/data/g_main/workplace_new_landmark": "opposite the market",
             "/data/g_main/g_adult/sector": "karaoke",
+            "/data/g_main/g_adult/recruited_via": "friend",
             "/data/g_main/g_adult/origin_province": "14",
             "/data/g_main/g_adult/origin_district": "1404",
             "/data/g_main/g_adult/origin_commune": "140401",
             "/data/g_main/g_adult/origin_village": "14040101",
+            "/data/g_main/g_adult/phone_owner": "own",
+            "/data/g_main/g_adult/phone": "០១២ ៣៤៥-៦៧៨",
+            "/data/g_main/g_adult/id_card": "yes",
             "/data/g_main/g_adult/fl_screen": ["none"],
+            "/data/g_main/g_adult/health_now": "no",
+            "/data/g_main/g_adult/legal_now": "no",
         },
         tmp_path / "media",
         tmp_path / "work",
@@ -125,6 +139,14 @@ def test_member_intake__filled_by_web_engine__member_created_once(
         assert member.member_code == "7K3Q9M-H"
         assert member.given_name_km == "សុខា"
         assert member.origin_village_code == "14040101"
+        # Typed in Khmer digits with a space and a dash: stored normalised (item 5).
+        phones = s.scalars(select(MemberPhone.phone_e164).where(
+            MemberPhone.member_id == member.id)).all()
+        assert phones == ["+85512345678"]
+        # The new workplace has its place (item 3): it reaches that commune's phones.
+        workplace = s.get(Workplace, member.current_workplace_id)
+        assert (workplace.commune_code, workplace.village_code) == ("180101", "18010101")
+        assert workplace.landmark_text == "opposite the market"
     # The member now reaches the peer educator's phone as a code, never a name.
     members_csv = tmp_path / "members_again.csv"
     entry = next(e for e in pe.form_list() if e.form_id == "workplace_visit")
@@ -132,6 +154,9 @@ def test_member_intake__filled_by_web_engine__member_created_once(
     members_csv.write_bytes(pe.download_media(media))
     text = members_csv.read_text(encoding="utf-8")
     assert "7K3Q9M-H" in text and "សុខា" not in text
+    workplaces = pe.download_media(
+        next(m for m in pe.manifest(entry) if m.filename == "workplaces.csv")).decode()
+    assert "Star KTV" in workplaces
 
 
 def test_village_data__filled_by_web_engine__report_stored_once(
@@ -152,6 +177,7 @@ def test_village_data__filled_by_web_engine__report_stored_once(
             "/data/destinations": ["phnom_penh"],
             "/data/n_left_via_broker": 0,
             "/data/n_returned": 0,
+            "/data/n_children_working_away": 0,
             "/data/n_venues": 2,
             "/data/n_new_venues": 0,
             "/data/any_concern": "no",

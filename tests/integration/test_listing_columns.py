@@ -110,7 +110,7 @@ def test_migration_0007__backfills_the_columns_from_the_case_rows(
     report = submit(db, "village_data", village_answers(), by="V18010101")
     cfg = migrate.alembic_config(database_url)
     db.engine.dispose()
-    command.downgrade(cfg, "0006_merge_speed")
+    command.downgrade(cfg, "0004_intake")
     command.upgrade(cfg, "head")
     db.engine.dispose()
     assert columns(db, visit) == (date(2026, 11, 20), False, "180102", True)

@@ -8,8 +8,9 @@ import uuid
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from server.db.models import Collector, Member
+from server.db.models import Collector, FormMedia, Member
 from server.db.session import Database
 from server.sync import cases, review
 from server.sync.lists import (
@@ -17,7 +18,7 @@ from server.sync.lists import (
     WORKPLACES_HEADER,
     build_list,
     entity_integrity,
-    list_hash,
+    media_hash,
 )
 from server.sync.worker import process_submission
 from tests.integration.test_merge_intake import intake
@@ -87,18 +88,30 @@ def test_workplaces_csv__names_and_properties_never_risk(
         assert secret not in text
 
 
-def test_list_hash__changes_exactly_when_content_changes(
+def _list_media(s: Session, filename: str) -> FormMedia:
+    return s.scalars(select(FormMedia).where(FormMedia.filename == filename)).first()
+
+
+def test_list_hash__changes_when_the_cases_change_and_not_otherwise(
     db: Database, filled: dict[str, uuid.UUID]
 ) -> None:
     with db.sessionmaker() as s:
-        first = list_hash(build_list(s, _pe07(s), "workplaces.csv"))
-        assert list_hash(build_list(s, _pe07(s), "workplaces.csv")) == first
+        media = _list_media(s, "workplaces.csv")
+        first = media_hash(s, _pe07(s), media)
+        first_bytes = build_list(s, _pe07(s), "workplaces.csv")
+        assert media_hash(s, _pe07(s), media) == first
+        # Another list, or another collector's area, has another hash.
+        assert media_hash(s, _pe07(s), _list_media(s, "members.csv")) != first
     with db.transaction() as s:
         sid = add_submission(s, "workplace_visit", visit(filled["wp"], visit_date="2026-11-15"),
                              entity=entity(filled["wp"], 2)).id
+    with db.sessionmaker() as s:
+        # Storing a submission changes no list; merging it does.
+        assert media_hash(s, _pe07(s), _list_media(s, "workplaces.csv")) == first
     assert process_submission(db, sid).ok
     with db.sessionmaker() as s:
-        assert list_hash(build_list(s, _pe07(s), "workplaces.csv")) != first
+        assert build_list(s, _pe07(s), "workplaces.csv") != first_bytes
+        assert media_hash(s, _pe07(s), _list_media(s, "workplaces.csv")) != first
 
 
 def test_integrity__merged_member_reported_deleted(

@@ -133,6 +133,13 @@ def test_village__alert_about_known_workplace_attaches_to_visit_referral(db: Dat
         assert s.scalar(select(ReferralSource)).referral_id == r.id
 
 
+def test_village__report_sent_late_is_dated_by_the_month_it_covers(db: Database) -> None:
+    submit(db, report(start="2027-01-05T09:00:00.000+07:00", n_left="2", n_left_under18="1"))
+    with db.sessionmaker() as s:
+        (r,) = s.scalars(select(Referral)).all()
+        assert str(r.event_date) == "2026-11-01"
+
+
 def test_village__new_venues_become_unverified_workplaces(db: Database) -> None:
     submit(db, report(n_new_venues="1", new_venue_count="1",
                       new_venue=[{"nv_name": "Angkor KTV", "nv_type": "karaoke"}]))

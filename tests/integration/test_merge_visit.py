@@ -16,6 +16,7 @@ from server.db.models import (
     MonitoringVisit,
     Referral,
     ReferralSource,
+    ReferralStatus,
     Workplace,
     WorkplaceStatus,
 )
@@ -159,6 +160,38 @@ def test_visit__alert_rules(
         assert r.workplace_id == wp_id and r.source.value == "visit"
         assert r.restricted is (category == "child_protection")
         assert s.get(Workplace, wp_id).risk_level.value == risk
+
+
+def test_visit__risk_stays_red_while_an_urgent_referral_about_the_place_is_open(
+    db: Database, wp_id: uuid.UUID
+) -> None:
+    submit(db, visit(wp_id, locked_in="yes", visit_date="2026-11-01"), entity(wp_id, 1))
+    submit(db, visit(wp_id, visit_date="2026-11-08"), entity(wp_id, 2))  # a calm visit
+    with db.sessionmaker() as s:
+        assert s.get(Workplace, wp_id).risk_level.value == "red"
+    with db.transaction() as s:
+        s.scalar(select(Referral)).status = ReferralStatus.CLOSED
+    submit(db, visit(wp_id, visit_date="2026-11-15"), entity(wp_id, 3))
+    with db.sessionmaker() as s:
+        # Closed by staff: the latest visit decides again.
+        assert s.get(Workplace, wp_id).risk_level.value == "green"
+
+
+def test_visit__update_of_a_workplace_outside_the_collectors_communes_is_kept_not_applied(
+    db: Database,
+) -> None:
+    with db.transaction() as s:
+        far = cases.create_workplace(s, name_latin="Far Away KTV", village_code="18020101",
+                                     actor="test").id
+    submit(db, visit(far, n_workers_est="40"), entity(far, 1))  # PE07 works in 180101, 180102
+    with db.sessionmaker() as s:
+        wp = s.get(Workplace, far)
+        assert wp.version == 1 and wp.workers_est is None and wp.has_conflict is True
+        (c,) = s.scalars(select(EntityConflict)).all()
+        assert c.kind is ConflictKind.OUT_OF_AREA and c.applied_version is None
+        assert "workers_est" in c.properties
+        # The visit itself is kept and linked: only the entity update is held back.
+        assert s.scalar(select(MonitoringVisit)).workplace_id == far
 
 
 def test_visit__one_other_indicator__amber_no_referral(db: Database, wp_id: uuid.UUID) -> None:

@@ -15,7 +15,7 @@ from server.db.models import Form
 from server.db.session import Database
 from server.sync import cases, review
 from tests.integration.test_merge_visit import entity, visit
-from tests.support.collect import CollectClient, md5
+from tests.support.collect import CollectClient
 from tests.support.fixtures import accounts, pe, village  # noqa: F401
 from tests.support.submissions import build_xml
 
@@ -34,7 +34,7 @@ def _manifest(client: CollectClient, form_id: str) -> dict[str, etree._Element]:
 def _csv_rows(client: CollectClient, media: etree._Element) -> list[dict[str, str]]:
     response = client.request("GET", media.findtext(f"{MANIFEST}downloadUrl"))
     assert response.status_code == 200
-    assert media.findtext(f"{MANIFEST}hash") == "md5:" + md5(response.data)
+    assert media.findtext(f"{MANIFEST}hash") == "md5:" + response.headers["ETag"].strip('"')
     return list(csv.DictReader(io.StringIO(response.data.decode("utf-8"))))
 
 
@@ -47,10 +47,10 @@ def test_manifest__entity_lists_are_typed_with_integrity_url(pe: CollectClient) 
             .findtext(f"{MANIFEST}integrityUrl", "")
             .endswith(f"/datasets/{name.removesuffix('.csv')}/integrity")
         )
-    # Static gazetteer files and the collectors list are plain media.
-    assert media["villages.csv"].get("type") is None
+    # The account's area lists and the collectors list are plain media.
+    assert media["area_villages.csv"].get("type") is None
     assert media["collectors.csv"].get("type") is None
-    assert media["villages.csv"].find(f"{MANIFEST}integrityUrl") is None
+    assert media["area_villages.csv"].find(f"{MANIFEST}integrityUrl") is None
 
 
 def test_workplace_list__reflects_the_server_after_a_visit(db: Database, pe: CollectClient) -> None:

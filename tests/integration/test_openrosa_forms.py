@@ -63,6 +63,16 @@ def test_generated_lists__headers_match_form_media_placeholders(filename):
     assert placeholder.split(",") == list(header)
 
 
+@pytest.mark.parametrize("filename", ["area_communes.csv", "area_villages.csv"])
+def test_area_lists__headers_match_form_media_placeholders(filename):
+    from server.sync import area_lists
+
+    placeholder = (FORMS_DIR / "media" / filename).read_text(encoding="utf-8").splitlines()[0]
+    header = {"area_communes.csv": area_lists.COMMUNES_HEADER,
+              "area_villages.csv": area_lists.VILLAGES_HEADER}[filename]
+    assert placeholder.split(",") == list(header)
+
+
 def test_etag__unchanged_resources_answer_304(published_forms, pe):
     list_response = pe.request("GET", "formList")
     etag = list_response.headers["ETag"]

@@ -138,7 +138,7 @@ def test_edit__deprecated_id_creates_new_version(published_forms, pe, db, hook_c
     # Editing the superseded copy again: 409; unknown deprecatedID: 404.
     stale = fill(pe, "member_intake", answers={"nicknames": "stale"}, deprecated_id=old_id)
     assert_openrosa(pe.submit(stale)[0], 409)
-    unknown = fill(pe, "member_intake", deprecated_id="uuid:never-seen")
+    unknown = fill(pe, "member_intake", deprecated_id="uuid:66666666-6666-4666-8666-666666666666")
     assert_openrosa(pe.submit(unknown)[0], 404)
     assert count(db, SubmissionVersion) == 2
 
@@ -182,6 +182,11 @@ XXE = (
 )
 
 
+def _with_instance_id(xml: bytes, new_id: bytes) -> bytes:
+    start = xml.index(b"<instanceID>") + len(b"<instanceID>")
+    return xml[:start] + new_id + xml[xml.index(b"</instanceID>"):]
+
+
 @pytest.mark.parametrize(
     ("case", "status"),
     [
@@ -194,6 +199,9 @@ XXE = (
         ("no_xml_part", 400),
         ("not_multipart", 400),
         ("broken_multipart", 400),
+        ("free_text_instance_id", 400),
+        ("overlong_instance_id", 400),
+        ("free_text_deprecated_id", 400),
         ("unknown_form", 404),
         ("unknown_version", 404),
         ("form_of_other_role", 403),
@@ -211,6 +219,11 @@ def test_bad_input__clear_error_nothing_stored(
         "xxe": XXE,
         "no_instance_id": b'<data id="workplace_visit" version="%s"><a>1</a></data>' % version,
         "no_form_id": b"<data><meta><instanceID>uuid:1</instanceID></meta></data>",
+        "free_text_instance_id": _with_instance_id(good_xml, b"uuid:Sokha 012345678"),
+        "overlong_instance_id": _with_instance_id(
+            good_xml, b"uuid:" + b"a" * 8 + b"-aaaa-4aaa-8aaa-" + b"a" * 300),
+        "free_text_deprecated_id": good_xml.replace(
+            b"</instanceID>", b"</instanceID><deprecatedID>Sokha's visit</deprecatedID>"),
         "unknown_form": good_xml.replace(b'id="workplace_visit"', b'id="nope"'),
         "unknown_version": good_xml.replace(b'version="' + version, b'version="1999010101'),
     }.get(case, good_xml)
@@ -252,6 +265,7 @@ def test_bad_input__clear_error_nothing_stored(
     assert time.perf_counter() - start < 1
     assert_openrosa(response, status)
     assert message(response)
+    assert "Sokha" not in response.get_data(as_text=True)
     assert count(db, SubmissionVersion) == 0 and count(db, RejectedCopy) == 0
     assert count(db, Attachment) == 0
 
@@ -267,13 +281,13 @@ def test_hook_failure_does_not_fail_the_submission(published_forms, app, pe, db,
 
 
 def test_server_bug__500_openrosa_message_without_payload_in_log(published_forms, pe, monkeypatch, caplog):
-    import server.api.openrosa as openrosa_module
+    from server.sync import intake
 
     def boom(*_a, **_k):
         raise RuntimeError("personal data in message")
 
     xml = fill(pe, "workplace_visit")
-    monkeypatch.setattr(openrosa_module, "ingest_submission", boom)
+    monkeypatch.setattr(intake, "insert_new", boom)
     response = pe.submit(xml)[0]
     assert_openrosa(response, 500)
     assert "personal data" not in caplog.text and pe.server_url.rsplit("/", 1)[-1] not in caplog.text

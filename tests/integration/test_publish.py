@@ -102,15 +102,18 @@ def test_publish__media_stored_static_or_generated(
     assert media["collectors.csv"].kind is MediaKind.COLLECTOR_LIST
     assert media["members.csv"].kind is MediaKind.ENTITY_LIST
     assert media["workplaces.csv"].kind is MediaKind.ENTITY_LIST
-    villages = media["villages.csv"]
-    assert villages.kind is MediaKind.STATIC and villages.blob is not None
-    assert villages.blob.content == (MEDIA / "villages.csv").read_bytes()
+    # The account's area lists are built per collector; pictograms are static files.
+    assert media["area_villages.csv"].kind is MediaKind.COLLECTOR_LIST
+    assert media["area_communes.csv"].kind is MediaKind.COLLECTOR_LIST
+    picture = media["venue-karaoke.png"]
+    assert picture.kind is MediaKind.STATIC and picture.blob is not None
+    assert picture.blob.content == (MEDIA / "venue-karaoke.png").read_bytes()
 
 
 def test_publish__changed_media_updates_current_version_without_new_version(
     session: Session, compiled_forms: dict[str, CompiledForm], tmp_path: Path
 ) -> None:
-    compiled = compiled_forms["village_data"]
+    compiled = compiled_forms["workplace_visit"]  # village_data has no static media any more
     media = tmp_path / "media"
     media.mkdir()
     for name in compiled.media_files:
@@ -121,7 +124,7 @@ def test_publish__changed_media_updates_current_version_without_new_version(
     (media / static).write_bytes((media / static).read_bytes() + b"\n")
     result = publish_compiled(session, compiled, media)
     assert result.status is PublishStatus.MEDIA_UPDATED
-    assert _version_count(session, "village_data") == 1
+    assert _version_count(session, "workplace_visit") == 1
     row = session.scalars(select(FormMedia).where(FormMedia.filename == static)).one()
     assert row.blob is not None and row.blob.content.endswith(b"\n")
 

@@ -41,6 +41,43 @@ def test_intake_rules(answers: dict[str, Any], expected: list[tuple[str, str, st
     assert codes(alerts.intake_alerts(answers)) == expected
 
 
+def test_intake_minor__every_sign_is_a_trigger_of_one_restricted_child_protection_alert():
+    minor = {"consent": "yes", "age_years": "16", "is_minor": "yes", "fl_screen": "movement",
+             "health_now": "yes", "recruited_via": "broker_recruiter"}
+    found = alerts.intake_alerts(minor)
+    assert {(a.category, a.priority, a.alert_key) for a in found} == {
+        ("child_protection", "urgent", "child_protection")}
+    assert [a.code for a in found] == ["U18", "FL-S", "HLT"]
+
+
+@pytest.mark.parametrize(
+    ("form_id", "answers"),
+    [
+        # "Don't know" / "did not see" raises nothing by itself (domain.md 3.4) ...
+        ("workplace_visit", {"u18_suspected": "no", "fl_seen": "dont_know",
+                             "locked_in": "dont_know", "forced_drinking": "dont_know",
+                             "shift_known": "dont_know", "days_off": "dont_know",
+                             "pay_type": "dont_know", "pe_safety": "safe"}),
+        ("member_intake", {**ADULT, "fl_screen": "dont_know", "id_card": "dont_know",
+                           "recruited_via": "dont_know"}),
+        ("village_data", {"n_left_under18": "0", "n_children_working_away": "0",
+                          "any_concern": "yes",
+                          "case_alert": [{"concern_type": "violence_abuse",
+                                          "age_group": "unknown", "urgency": "this_week"}]}),
+    ],
+)
+def test_dont_know__raises_no_rule_of_its_own(form_id: str, answers: dict[str, Any]) -> None:
+    found = alerts.alerts_for(form_id, answers)
+    assert not [a for a in found if a.code in {"U18", "FL-S", "FL-2", "TRF"}]
+
+
+def test_unsure_about_age__counts_as_under_18() -> None:
+    # ... except where 3.4 and 1.6 say so: an unsure under-18 sighting, or no age at all.
+    assert [a.code for a in alerts.visit_alerts({"u18_suspected": "unsure"})] == ["U18"]
+    assert [a.code for a in alerts.intake_alerts({"consent": "yes", "dob_known": "no"})] == [
+        "U18"]
+
+
 BASE_VISIT = {"u18_suspected": "no", "fl_seen": "none", "access": "inside_freely",
               "pe_safety": "safe"}
 

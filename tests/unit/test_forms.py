@@ -148,7 +148,7 @@ def load_generator():
 def test_form__compiles_without_pyxform_warnings(form_id):
     form = compiled(form_id)
     assert form.form_id == form_id
-    assert form.version == "2026112901"
+    assert form.version == "2026120201"
     assert re.fullmatch(r"20\d{6}\d{2}", form.version)  # YYYYMMDDNN
 
 
@@ -165,7 +165,7 @@ def test_settings__khmer_default_no_public_key_yet(form_id):
     s = settings(form_id)
     assert s["form_id"] == form_id
     assert s["default_language"] == KM
-    assert s["version"] == "2026112901"
+    assert s["version"] == "2026120201"
     assert not s.get("public_key")
     assert not compiled(form_id).encrypted
 
@@ -300,7 +300,7 @@ def test_member_intake__age_is_asked_before_member_code_and_names():
     for age_field in ("dob_known", "dob", "age_stated", "age_years", "is_minor"):
         assert order.index(age_field) < order.index("member_code") < order.index("given_name_km")
     rows = {r["name"]: r for r in survey("member_intake")}
-    assert rows["member_code"]["relevant"] == "${is_minor}='no'"
+    assert rows["g_identity"]["relevant"] == "${is_minor}='no'"
     assert all(rows[n]["required"] == "yes" for n in ("dob_known", "dob", "age_stated"))
     # A blank age counts as under 18 (correction 2).
     assert "string(${age_years})=''" in rows["is_minor"]["calculation"]
@@ -314,10 +314,91 @@ def test_member_intake__intake_date_is_fixed_by_today_metadata_outside_groups():
     assert [r["name"] for r in rows].index("today_calc") < [r["name"] for r in rows].index("g_main")
 
 
-def test_phone__numbers_keyboard_and_cambodian_number_regex():
+def test_phone__numbers_keyboard_and_cambodian_number_regex_after_khmer_digits_and_separators():
     row = next(r for r in survey("member_intake") if r["name"] == "phone")
     assert row["appearance"] == "numbers"
-    assert row["constraint"] == "regex(., '^(\\+?855|0)[1-9][0-9]{7,8}$')"
+    assert row["constraint"] == (
+        "regex(translate(., '០១២៣៤៥៦៧៨៩ -', '0123456789'), '^(\\+?855|0)[1-9][0-9]{7,8}$')")
+
+
+def test_member_intake__minor_note_comes_before_anything_that_identifies_her():
+    rows = survey("member_intake")
+    order = [r["name"] for r in rows]
+    identifying = ("member_code", "family_name_km", "given_name_km", "name_latin", "nicknames",
+                   "phone", "workplace_new_name")
+    assert all(order.index("n_minor") < order.index(n) for n in identifying)
+    assert order.index("is_minor") < order.index("n_minor") < order.index("minor_safe_now")
+    assert order.index("n_minor") == order.index("is_minor") + 1
+    # Names and code sit in a group that a child never sees; the phone in the adults' group.
+    start, end = order.index("g_identity"), order.index("nicknames")
+    assert {"member_code", "given_name_km", "family_name_km"} <= set(order[start:end + 1])
+    assert order.index("g_adult") < order.index("phone")
+    assert not any(r["type"] in {"image", "audio", "video"} for r in rows)
+
+
+def test_new_workplace__intake_and_visit_ask_commune_village_and_landmark():
+    for form_id, prefix, gate in (("member_intake", "workplace_new", "workplace_in_list"),
+                                  ("workplace_visit", "wp", "workplace_in_list")):
+        rows = {r["name"]: r for r in survey(form_id)}
+        commune, village, landmark = (rows[f"{prefix}_{k}"] for k in ("commune", "village",
+                                                                       "landmark"))
+        assert commune["type"] == "select_one_from_file area_communes.csv"
+        assert commune["required"] == "yes" and landmark["required"] == "yes"
+        assert village["choice_filter"].startswith(f"commune=${{{prefix}_commune}}")
+        for row in (commune, village, landmark):
+            assert row["relevant"] == f"${{{gate}}}='no'"
+
+
+# Every answer a rule of domain.md 3.4 reads: required, and a "don't know" where a person
+# may not know (item 4). Integers are required with "type 0 if none" or behind a yes/dk gate.
+ALERT_INPUTS = {
+    "member_intake": {"dob_known": None, "recruited_via": "dont_know", "id_card": "dont_know",
+                      "fl_screen": "dont_know", "health_now": None, "legal_now": None},
+    "workplace_visit": {"u18_suspected": "unsure", "fl_seen": "dont_know",
+                        "locked_in": "dont_know", "forced_drinking": "dont_know",
+                        "shift_known": "dont_know", "shift_hours": None,
+                        "days_off": "dont_know", "pay_type": "dont_know", "access": None,
+                        "pe_safety": None},
+    "village_data": {"n_left_under18": None, "n_children_working_away": None,
+                     "concern_type": None, "age_group": "unknown", "urgency": None},
+}
+
+
+@pytest.mark.parametrize("form_id", FORM_IDS)
+def test_alert_questions__are_required_and_offer_dont_know(form_id):
+    rows = {r["name"]: r for r in survey(form_id)}
+    choices = sheet_rows(form_id, "choices")
+    for name, unknown in ALERT_INPUTS[form_id].items():
+        assert rows[name]["required"] == "yes", name
+        if unknown:
+            list_name = rows[name]["type"].split()[1]
+            assert unknown in {c["name"] for c in choices if c["list_name"] == list_name}, name
+
+
+def test_closing_notes__say_what_happens_next_in_words_not_rule_codes():
+    for form_id in FORM_IDS:
+        for row in survey(form_id):
+            if row["type"] == "note":
+                text = f"{row[f'label::{KM}']} {row[f'label::{EN}']}"
+                assert not re.search(r"\b(U18|FL-S|FL-2|TRF|HLT|LEG|SEC|ACC)\b", text), row["name"]
+    notes = {r["name"]: r for r in survey("member_intake") if r["type"] == "note"}
+    assert "KWCD" in notes["n_next_urgent"][f"label::{KM}"]
+    assert "child-protection case" in notes["n_minor_end"][f"label::{EN}"]
+
+
+@pytest.mark.parametrize("form_id", ("member_intake", "workplace_visit"))
+def test_pictures__on_venue_types_and_forced_labour_signs_with_both_language_columns(form_id):
+    choices = sheet_rows(form_id, "choices")
+    for list_name in ("workplace_type", "fl_indicators"):
+        items = [c for c in choices if c["list_name"] == list_name]
+        assert items and all(c[f"media::image::{KM}"] for c in items), list_name
+        assert all(c[f"media::image::{KM}"] == c[f"media::image::{EN}"] for c in items)
+        assert all((MEDIA_DIR / c[f"media::image::{KM}"]).is_file() for c in items)
+    images = [m for m in compiled(form_id).media_files if m.endswith(".png")]
+    assert len(images) >= 20
+    sources = (MEDIA_DIR / "SOURCES.md").read_text(encoding="utf-8")
+    assert "CC BY-SA 4.0" in sources and "OpenMoji" in sources
+    assert all(name in sources for name in images)
 
 
 def test_fl_indicators__are_the_11_ilo_indicators_plus_none_and_dont_know_exclusive():
@@ -427,7 +508,7 @@ def test_media__every_file_the_form_references_exists(form_id):
 
 def test_media_csvs__headers_are_plain_xml_names_with_name_and_label():
     files = sorted(MEDIA_DIR.glob("*.csv"))
-    assert len(files) == 8
+    assert len(files) == 10  # 4 gazetteer, 4 placeholders, 2 area lists
     for path in files:
         header = read_csv(path.name)[0]
         assert header[:2] == ["name", "label"], path.name
@@ -547,7 +628,8 @@ def test_generator__regenerates_the_committed_xlsforms(tmp_path):
 
 def test_generator__placeholder_csvs_match_the_committed_ones(tmp_path):
     load_generator().write_placeholder_csvs(tmp_path)
-    for name in ("collectors.csv", "workplaces.csv", "members.csv", "savings_groups.csv"):
+    for name in ("collectors.csv", "workplaces.csv", "members.csv", "savings_groups.csv",
+                 "area_communes.csv", "area_villages.csv"):
         assert (tmp_path / name).read_bytes() == (MEDIA_DIR / name).read_bytes(), name
 
 
@@ -567,13 +649,16 @@ ADULT_INTAKE = {
     "/data/collector": "C000", "/data/consent": "yes",
     "/data/g_main/consent_referral": "yes", "/data/g_main/dob_known": "yes",
     "/data/g_main/dob": "2000-05-17", "/data/g_main/age_source": "id_card",
-    "/data/g_main/member_code": "7K3Q9M-H", "/data/g_main/given_name_km": "សុខា",
+    "/data/g_main/g_identity/member_code": "7K3Q9M-H",
+    "/data/g_main/g_identity/given_name_km": "សុខា",
     "/data/g_main/workplace_in_list": "yes", "/data/g_main/workplace": WORKPLACE,
     "/data/g_main/g_adult/sector": "karaoke", "/data/g_main/g_adult/origin_province": "14",
     "/data/g_main/g_adult/origin_district": "1404", "/data/g_main/g_adult/origin_commune": "140401",
     "/data/g_main/g_adult/origin_village": "unk-140401",
     "/data/g_main/g_adult/origin_village_text": "ភូមិថ្មី",
+    "/data/g_main/g_adult/recruited_via": "friend", "/data/g_main/g_adult/id_card": "yes",
     "/data/g_main/g_adult/fl_screen": ["id_retention"],
+    "/data/g_main/g_adult/health_now": "no", "/data/g_main/g_adult/legal_now": "no",
 }
 
 
@@ -600,7 +685,7 @@ def test_engine__member_intake_adult_creates_member_entity_and_urgent_alert(tmp_
     assert entity.get("dataset") == "members" and entity.get("create") in {"1", "true"}
     assert entity.findtext("label") == "7K3Q9M-H"
     assert data.findtext("g_main/is_minor") == "no"
-    assert data.findtext("g_main/alert_codes") == "FL-S"
+    assert data.findtext("g_main/next_step") == "urgent"
     assert data.findtext("meta/instanceName").startswith("MI 7K3Q9M-H ")
 
 
@@ -610,25 +695,66 @@ def test_engine__member_intake_minor_gets_no_code_and_no_entity(tmp_path):
         "/data/collector": "C000", "/data/consent": "yes",
         "/data/g_main/consent_referral": "yes", "/data/g_main/dob_known": "no",
         "/data/g_main/age_stated": 16, "/data/g_main/age_source": "self_report",
-        "/data/g_main/given_name_km": "ស្រីនី", "/data/g_main/minor_safe_now": "dont_know",
+        "/data/g_main/minor_safe_now": "dont_know",
         "/data/g_main/workplace_in_list": "no",
         "/data/g_main/workplace_new_name": "Star KTV",
+        "/data/g_main/workplace_new_type": "karaoke",
+        "/data/g_main/workplace_new_commune": "180101",
+        "/data/g_main/workplace_new_landmark": "near the market",
     }
     data = submission(fill("member_intake", answers, tmp_path))
     assert data.findtext("g_main/is_minor") == "yes"
-    assert data.findtext("g_main/alert_urgent") == "yes"
-    assert not data.findtext("g_main/member_code")
+    assert data.findtext("g_main/next_step") == "urgent"
+    assert not data.findtext("g_main/g_identity/member_code")
     assert data.find("meta/entity").get("create") in {"0", "false"}
+    # Her name and phone are never asked (not relevant): even a value set behind the
+    # form's back is not sent.
+    for ref, value in (("/data/g_main/g_identity/given_name_km", "ស្រីនី"),
+                       ("/data/g_main/g_adult/phone", "012345678")):
+        result = fill("member_intake", {**answers, ref: value}, tmp_path)
+        assert result.returncode == 2 or value not in result.stdout, ref
+
+
+@needs_engine
+def test_engine__member_intake_accepts_a_phone_typed_in_khmer_digits_with_spaces(tmp_path):
+    answers = {**ADULT_INTAKE, "/data/g_main/g_adult/phone_owner": "own"}
+    for typed in ("០១២ ៣៤៥ ៦៧៨", "012-345-678", "+855 12 345 678", "855៩៧៧៧៧៧៧៧"):
+        data = submission(fill("member_intake", {**answers, "/data/g_main/g_adult/phone": typed},
+                               tmp_path))
+        assert data.findtext("g_main/g_adult/phone") == typed
+    refused = fill("member_intake", {**answers, "/data/g_main/g_adult/phone": "០១២ ៣៤"}, tmp_path)
+    assert refused.returncode == 1
+    assert [v["ref"] for v in json.loads(refused.stderr)["violations"]] == [
+        "/data/g_main/g_adult/phone"]
+
+
+@needs_engine
+def test_engine__skipped_alert_questions_are_refused_and_dont_know_is_accepted(tmp_path):
+    visit = {
+        "/data/collector": "C000", "/data/workplace_in_list": "yes", "/data/workplace": WORKPLACE,
+        "/data/visit_type": "routine", "/data/access": "inside_freely",
+        "/data/n_workers_est": 12, "/data/n_met": 5, "/data/u18_suspected": "no",
+        "/data/fl_seen": ["dont_know"], "/data/pe_safety": "safe",
+    }
+    skipped = fill("workplace_visit", visit, tmp_path)
+    assert skipped.returncode == 1
+    missing = {v["ref"] for v in json.loads(skipped.stderr)["violations"]}
+    assert missing == {"/data/locked_in", "/data/forced_drinking", "/data/shift_known",
+                       "/data/days_off", "/data/pay_type"}
+    dont_know = {f"/data/{k}": "dont_know" for k in ("locked_in", "forced_drinking",
+                                                     "shift_known", "days_off", "pay_type")}
+    data = submission(fill("workplace_visit", {**visit, **dont_know}, tmp_path))
+    assert data.findtext("risk_flag") == "green"
 
 
 @needs_engine
 def test_engine__member_intake_refuses_a_wrong_check_symbol(tmp_path):
-    result = fill("member_intake", {**ADULT_INTAKE, "/data/g_main/member_code": "7K3Q9M-J"},
-                  tmp_path)
+    result = fill("member_intake",
+                  {**ADULT_INTAKE, "/data/g_main/g_identity/member_code": "7K3Q9M-J"}, tmp_path)
     assert result.returncode == 1
     violations = json.loads(result.stderr)["violations"]
     assert [(v["ref"], v["condition"]) for v in violations] == [
-        ("/data/g_main/member_code", "constraint")]
+        ("/data/g_main/g_identity/member_code", "constraint")]
 
 
 @needs_engine
@@ -637,8 +763,9 @@ def test_engine__workplace_visit_two_derived_other_indicators_are_red(tmp_path):
         "/data/collector": "C000", "/data/workplace_in_list": "yes", "/data/workplace": WORKPLACE,
         "/data/visit_type": "routine", "/data/access": "inside_freely",
         "/data/n_workers_est": 12, "/data/n_met": 5, "/data/n_members_present": 2,
-        "/data/u18_suspected": "no", "/data/fl_seen": ["none"], "/data/forced_drinking": "yes",
-        "/data/shift_hours": 14, "/data/pe_safety": "safe",
+        "/data/u18_suspected": "no", "/data/fl_seen": ["none"], "/data/locked_in": "no",
+        "/data/forced_drinking": "yes", "/data/shift_known": "yes", "/data/shift_hours": 14,
+        "/data/days_off": "1_2", "/data/pay_type": "salary", "/data/pe_safety": "safe",
     }
     data = submission(fill("workplace_visit", answers, tmp_path))
     assert data.findtext("risk_flag") == "red"
@@ -652,7 +779,8 @@ def test_engine__village_data_offers_only_the_collectors_communes(tmp_path):
     answers = {
         "/data/collector": "C000", "/data/reporter_role": "village_chief",
         "/data/period": "2026-10-01", "/data/commune": "180101", "/data/village": "18010101",
-        "/data/n_left": 0, "/data/n_returned": 0, "/data/n_venues": 2, "/data/n_new_venues": 1,
+        "/data/n_left": 0, "/data/n_returned": 0, "/data/n_children_working_away": 0,
+        "/data/n_venues": 2, "/data/n_new_venues": 1,
         "/data/g_new_venues/new_venue[1]/nv_name": "Happy KTV", "/data/any_concern": "no",
     }
     data = submission(fill("village_data", answers, tmp_path))

@@ -57,6 +57,16 @@ def test_event_date__from_the_form_not_receipt() -> None:
     assert event_date({"visit_date": "nonsense"}, date(2025, 3, 1)) == date(2025, 3, 1)
 
 
+def test_event_date__a_village_report_is_dated_by_the_month_it_covers() -> None:
+    sent_in_march = {"start": "2025-03-04T08:00:00.000+07:00", "period": "2025-01-17",
+                     "period_ym": "2025-01"}
+    assert event_date(sent_in_march, date(2025, 3, 5)) == date(2025, 1, 1)
+    assert event_date({"period": "2025-01-01", "start": "2025-03-04"}, date(2025, 3, 5)) == date(
+        2025, 1, 1)
+    assert event_date({"period_ym": "bad", "start": "2025-03-04"}, date(2025, 3, 5)) == date(
+        2025, 3, 4)
+
+
 def _v(version: int, day: str | None, **props: str) -> SimpleNamespace:
     return SimpleNamespace(version=version, event_date=date.fromisoformat(day) if day else None,
                            properties=props)

@@ -42,6 +42,7 @@ from server.db.models.casework import (
 )
 from server.db.models.collectors import Collector, CollectorRole
 from server.db.models.forms import Blob, Form, FormMedia, FormState, FormVersion, MediaKind
+from server.db.models.lists import CASES_LISTS, ListVersion
 from server.db.models.staff import AuditEntry, StaffRole, StaffUser
 from server.db.models.submissions import (
     Attachment,
@@ -53,6 +54,7 @@ from server.db.models.submissions import (
 )
 
 __all__ = [
+    "CASES_LISTS",
     "AliasKind",
     "Attachment",
     "AuditEntry",
@@ -70,6 +72,7 @@ __all__ = [
     "FormState",
     "FormVersion",
     "LinkageKey",
+    "ListVersion",
     "MediaKind",
     "Member",
     "MemberAlias",

@@ -117,6 +117,9 @@ class PairStatus(enum.StrEnum):
 class ConflictKind(enum.StrEnum):
     SOFT = "soft"  # parallel update, different properties
     HARD = "hard"  # parallel update of the same property
+    # An update from an account whose area does not hold the workplace: not applied, kept for
+    # staff (issue 9 item 10).
+    OUT_OF_AREA = "area"
 
 
 class VillageReportStatus(enum.StrEnum):

@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 
 from sqlalchemy import Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from server.db.enums import CollectorRole
 from server.db.models.base import Base, UTCDateTime, str_enum, utcnow
-
-
-class CollectorRole(enum.StrEnum):
-    PEER_EDUCATOR = "peer_educator"
-    VILLAGE = "village"
 
 
 class Collector(Base):

@@ -8,13 +8,8 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Integer, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from server.db.enums import FormState
 from server.db.models.base import Base, UTCDateTime, str_enum, utcnow
-
-
-class FormState(enum.StrEnum):
-    OPEN = "open"
-    CLOSING = "closing"  # still accepts submissions, hidden from the form list
-    CLOSED = "closed"
 
 
 class MediaKind(enum.StrEnum):

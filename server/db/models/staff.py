@@ -2,22 +2,13 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from server.db.enums import StaffRole
 from server.db.models.base import Base, UTCDateTime, str_enum, utcnow
-
-
-class StaffRole(enum.StrEnum):
-    """domain.md 1.1: admin, staff_case, staff_child, staff_me."""
-
-    ADMIN = "admin"
-    CASE = "case"
-    CHILD_PROTECTION = "child_protection"
-    ME = "me"
 
 
 class StaffUser(Base):

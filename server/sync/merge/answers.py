@@ -140,8 +140,23 @@ def read_answers(
     return answers, reader.entity
 
 
+def _report_month(answers: Mapping[str, Any]) -> date | None:
+    """The first day of the month a village report covers (``period_ym``, else ``period``)."""
+    for name in ("period_ym", "period"):
+        v = answers.get(name)
+        d = parse_date(f"{v[:7]}-01") if isinstance(v, str) and len(v) >= 7 else None
+        if d:
+            return d
+    return None
+
+
 def event_date(answers: Mapping[str, Any], received: date) -> date:
-    """Event time comes from the form (visit date, today, start), not from receipt."""
+    """Event time comes from the form (the month a village report covers, visit date, today,
+    start), not from receipt (issue 9 item 7: a report sent in March about January is dated
+    January, and so are its referrals)."""
+    month = _report_month(answers)
+    if month is not None:
+        return month
     for name in ("visit_date", "today", "today_calc", "start", "end"):
         v = answers.get(name)
         d = parse_date(v) if isinstance(v, str) else None

@@ -4,6 +4,7 @@ child-protection referral), her workplace, review pairs and referrals."""
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import select
@@ -219,4 +220,11 @@ def _intake_workplace(ctx: MergeContext) -> Workplace | None:
     name = ctx.s("workplace_new_name")
     if not name:
         return None
-    return workplace_candidate(ctx, TypedWorkplace.from_name(name, ctx.s("workplace_new_type")))
+    typed = TypedWorkplace.from_name(name, ctx.s("workplace_new_type"))
+    # Item 3: its place (asked since form version 2026120201), so it reaches the lists of
+    # that commune's phones and can be matched.
+    village = ctx.s("workplace_new_village")
+    typed = replace(typed, commune=ctx.s("workplace_new_commune"),
+                    village=None if not village or village.startswith("unk-") else village,
+                    landmark=ctx.s("workplace_new_landmark"))
+    return workplace_candidate(ctx, typed)

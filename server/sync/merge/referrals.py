@@ -183,6 +183,10 @@ def _open_referral_to_attach(
     if workplace_id is None:
         return None
     lo, hi = ctx.event_date - ATTACH_WINDOW, ctx.event_date + ATTACH_WINDOW
+    if ctx.form_id == rules.FORM_VILLAGE:
+        # A village report is dated by the first day of its month and covers the whole month.
+        month_end = (ctx.event_date.replace(day=28) + timedelta(days=4)).replace(day=1)
+        hi = month_end - timedelta(days=1) + ATTACH_WINDOW
     candidates = ctx.session.scalars(
         select(Referral).where(
             Referral.category == ReferralCategory(category),

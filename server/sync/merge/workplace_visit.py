@@ -10,8 +10,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.db.models import (
+    Collector,
+    ConflictKind,
+    EntityConflict,
     EntityType,
     MonitoringVisit,
+    Priority,
+    Referral,
+    ReferralCategory,
+    ReferralStatus,
     RiskLevel,
     VisitMember,
     Workplace,
@@ -71,6 +78,37 @@ def _typed_workplace(ctx: MergeContext) -> TypedWorkplace | None:
             geo = None
     return TypedWorkplace(name_km, name_latin, ctx.s("wp_new_type"), village, ctx.s("wp_commune"),
                           ctx.s("wp_landmark"), geo)
+
+
+def _outside_account_area(ctx: MergeContext, wp: Workplace) -> bool:
+    """The workplace is in a commune the submitting account does not work in. A workplace
+    with no commune yet cannot be judged and is updated."""
+    account = ctx.session.get(Collector, ctx.version.submitted_by_id)
+    return bool(wp.commune_code and account is not None
+                and wp.commune_code not in account.commune_codes)
+
+
+def _keep_out_of_area_update(ctx: MergeContext, wp: Workplace) -> None:
+    """Do not change a workplace outside the collector's communes; keep the update as a
+    conflict staff see with its reason (the properties it would have set are in the visit)."""
+    s = ctx.session
+    if ctx.remerge and s.scalar(select(EntityConflict.id).where(
+        EntityConflict.submission_id == ctx.submission.id,
+        EntityConflict.kind == ConflictKind.OUT_OF_AREA,
+    )) is not None:
+        return
+    entity = ctx.entity
+    conflict = EntityConflict(
+        entity_type=EntityType.WORKPLACE, entity_id=wp.id,
+        base_version=entity.base_version if entity else None, server_version=wp.version,
+        applied_version=None, kind=ConflictKind.OUT_OF_AREA,
+        properties=sorted(_visit_properties(ctx)), branch_id=entity.branch_id if entity else None,
+        submission_id=ctx.submission.id, submission_version_id=ctx.vid, created_at=utcnow(),
+    )
+    s.add(conflict)
+    wp.has_conflict = True
+    s.flush()
+    ctx.outcome.conflicts.append(conflict.id)
 
 
 def _update_entity(ctx: MergeContext, wp: Workplace) -> None:
@@ -155,7 +193,10 @@ def merge_visit(ctx: MergeContext) -> None:
     ) if ctx.remerge else None
     wp = _visit_workplace(ctx, visit)
     if wp is not None and ctx.s("workplace_in_list") != "no":
-        _update_entity(ctx, wp)
+        if _outside_account_area(ctx, wp):
+            _keep_out_of_area_update(ctx, wp)
+        else:
+            _update_entity(ctx, wp)
     values = _visit_values(ctx, wp)
     if visit is None:
         visit = MonitoringVisit(id=uuid.uuid4(), visit_id=sub.root_instance_id, submission_id=sub.id,
@@ -165,9 +206,9 @@ def merge_visit(ctx: MergeContext) -> None:
     cases.set_fields(s, visit, EntityType.VISIT, values, version_id=ctx.vid)
     ctx.outcome.visit_id = visit.id
     _sync_visit_members(ctx, visit, new=not ctx.remerge)
+    sync_referrals(ctx, rules.visit_alerts(ctx.answers), About(workplace_id=wp.id if wp else None))
     if wp is not None:
         _refresh_workplace_risk(s, wp, ctx.vid)
-    sync_referrals(ctx, rules.visit_alerts(ctx.answers), About(workplace_id=wp.id if wp else None))
 
 
 def _sync_visit_members(ctx: MergeContext, visit: MonitoringVisit, *, new: bool) -> None:
@@ -190,12 +231,23 @@ def _sync_visit_members(ctx: MergeContext, visit: MonitoringVisit, *, new: bool)
 
 
 def _refresh_workplace_risk(session: Session, wp: Workplace, version_id: int) -> None:
-    """Workplace risk = the risk of its latest visit (by visit date). Server-only, never on
-    the device (domain.md 2.2)."""
+    """Workplace risk = the risk of its latest visit (by visit date), but never below red while
+    an urgent referral about the people there is open (issue 9 item 8: a calm visit does not
+    close a case). Server-only, never on the device (domain.md 2.2)."""
     risk = session.scalars(
         select(MonitoringVisit.risk_level).where(MonitoringVisit.workplace_id == wp.id)
         .order_by(MonitoringVisit.visit_date.desc(), MonitoringVisit.created_at.desc()).limit(1)
     ).first()
+    if risk is not None and risk != RiskLevel.RED and session.scalar(
+        select(Referral.id).where(
+            Referral.workplace_id == wp.id,
+            Referral.priority == Priority.URGENT,
+            Referral.status != ReferralStatus.CLOSED,
+            # A threat to the peer educator is an alert about her safety, not the workers'.
+            Referral.category != ReferralCategory.PE_SECURITY,
+        ).limit(1)
+    ) is not None:
+        risk = RiskLevel.RED
     if risk is not None:
         cases.set_fields(session, wp, EntityType.WORKPLACE, {"risk_level": risk},
                          version_id=version_id)

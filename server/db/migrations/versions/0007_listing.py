@@ -4,7 +4,7 @@ Backfilled from the case rows with the precedence of sync.merge.list_columns.sta
 intake, overridden by a workplace visit, overridden by a village report.
 
 Revision ID: 0007_listing
-Revises: 0006_merge_speed
+Revises: 0004_intake
 Create Date: 2026-12-02 04:20:00
 """
 from __future__ import annotations
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0007_listing'
-down_revision: str | Sequence[str] | None = '0006_merge_speed'
+down_revision: str | Sequence[str] | None = '0004_intake'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """merge speed: duplicate clusters, queue and latest-visit indexes
 
-Revision ID: 0006_merge_speed
-Revises: 0005_web
+Revision ID: 0004_merge_speed
+Revises: 0003
 Create Date: 2026-12-02 02:50:00
 """
 from __future__ import annotations
@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0006_merge_speed'
+revision: str = '0004_merge_speed'
 down_revision: str | Sequence[str] | None = '0005_web'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
