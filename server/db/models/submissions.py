@@ -72,12 +72,13 @@ class Submission(Base):
     merge_attempts: Mapped[int] = mapped_column(Integer, default=0)
     merge_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     # What the staff list filters on, copied from the case rows by each merge (sync.merge.list_columns):
-    # reaching them through joins cost 150-300 ms a page at 100,000 submissions.
+    # reaching them through joins cost 150-300 ms a page at 100,000 submissions. No Python-side
+    # defaults: the fast intake INSERT ... SELECT (sync.intake) leaves them to the database.
     # The day of the event, or the first day of the month a monthly report covers (event_month).
     event_date: Mapped[date | None] = mapped_column(Date, nullable=True)
-    event_month: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    event_month: Mapped[bool] = mapped_column(Boolean, server_default=false())
     commune_code: Mapped[str | None] = mapped_column(String(6), nullable=True)
-    has_alert: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    has_alert: Mapped[bool] = mapped_column(Boolean, server_default=false())
 
     versions: Mapped[list[SubmissionVersion]] = relationship(
         back_populates="submission", order_by="SubmissionVersion.id"
