@@ -85,6 +85,7 @@ def seed(db: Database, n: int, rng: random.Random) -> None:
             iid = f"uuid:{uuid.uuid4()}"
             at = base + timedelta(seconds=i * 300)
             subs.append({"id": sid, "form_id": fid, "root_instance_id": iid, "state": "merged",
+                         "event_date": None, "event_month": False, "commune_code": None, "has_alert": False,
                          "review_state": rng.choice(["received", "received", "approved", "edited"]),
                          "created_at": at, "updated_at": at, "merge_attempts": 1})
             c = rng.choice(collectors)
@@ -97,13 +98,18 @@ def seed(db: Database, n: int, rng: random.Random) -> None:
                 reports.append({"id": uuid.uuid4(), "submission_id": sid, "village_code": "18010101",
                                 "commune_code": rng.choice(COMMUNES), "period_ym": f"{event:%Y-%m}",
                                 "status": "superseded", "destinations": []})
+                # What the merge stores on the submission for the list (sync.merge.list_columns).
+                subs[-1].update(event_date=event.replace(day=1), event_month=True,
+                               commune_code=reports[-1]["commune_code"])
             elif i % 3:
                 wp = rng.choice(wps)
                 visits.append({"id": uuid.uuid4(), "visit_id": iid, "submission_id": sid,
                                "workplace_id": wp["id"], "visit_date": event, "indicators": [],
                                "activities": [], "triggers": [], "details": {}})
+                subs[-1].update(event_date=event, commune_code=wp["commune_code"])
             if rng.random() < 0.05:
                 sources.append(sid)
+                subs[-1]["has_alert"] = True
         s.execute(insert(Submission), subs)
         s.execute(insert(SubmissionVersion), versions)
         s.execute(insert(MonitoringVisit), visits)

@@ -1,9 +1,8 @@
 """The staff submission list: filters, role visibility and paging that stays fast at 100,000 rows.
 
-A submission's event date and commune are not stored on it: they come from the case rows its
-merge wrote (a visit's date and its workplace's commune, a village report's period and commune,
-an intake's date and the member's workplace). Each filter is a semi-join on indexed columns of
-those tables, so the list is ordered and cut by `ix_submissions_created_at_id` and counted with
+A submission's event date, commune and "raised an alert" are columns of the submission, set by
+its merge from the case rows it wrote (sync.merge.list_columns), each indexed with the sort key;
+the list is ordered and cut by those indexes or `ix_submissions_created_at_id` and counted with
 a cap instead of walking every row.
 
 Submissions that raised a child-protection referral are invisible to every role but
@@ -31,13 +30,9 @@ from server.db.models import (
     SubmissionVersion,
 )
 from server.db.models.cases import (
-    Member,
-    MonitoringVisit,
     Referral,
     ReferralCategory,
     ReferralSource,
-    VillageReport,
-    Workplace,
 )
 
 COUNT_CAP = 1_000  # totals above this are shown as "1,000+": counting every match costs a scan
@@ -98,42 +93,6 @@ def visible_to(stmt: Select[Any], role: StaffRole) -> Select[Any]:
     return stmt if access.sees_restricted_referrals(role) else stmt.where(~restricted_submission())
 
 
-def _has_alert() -> ColumnElement[bool]:
-    return exists(
-        select(ReferralSource.id).where(
-            ReferralSource.submission_id == Submission.id, ReferralSource.active.is_(True)
-        )
-    )
-
-
-def _ym(d: date) -> str:
-    return f"{d.year:04d}-{d.month:02d}"
-
-
-def _event_between(lo: date | None, hi: date | None) -> ColumnElement[bool]:
-    lo = lo or date(1900, 1, 1)
-    hi = hi or date(9999, 12, 31)
-    ids = union_all(
-        select(MonitoringVisit.submission_id).where(MonitoringVisit.visit_date.between(lo, hi)),
-        select(VillageReport.submission_id).where(VillageReport.period_ym.between(_ym(lo), _ym(hi))),
-        select(Member.source_submission_id).where(Member.intake_date.between(lo, hi)),
-    )
-    return Submission.id.in_(ids)
-
-
-def _in_commune(code: str) -> ColumnElement[bool]:
-    ids = union_all(
-        select(MonitoringVisit.submission_id)
-        .join(Workplace, Workplace.id == MonitoringVisit.workplace_id)
-        .where(Workplace.commune_code == code),
-        select(VillageReport.submission_id).where(VillageReport.commune_code == code),
-        select(Member.source_submission_id)
-        .join(Workplace, Workplace.id == Member.current_workplace_id)
-        .where(Workplace.commune_code == code),
-    )
-    return Submission.id.in_(ids)
-
-
 def _by_collector(name: str) -> ColumnElement[bool]:
     """Sent by that account, or filled in by that collector code (any version): two index scans."""
     account = select(Collector.id).where(Collector.name == name).scalar_subquery()
@@ -156,11 +115,17 @@ def filtered(role: StaffRole, f: SubmissionFilter) -> Select[tuple[Submission]]:
     if f.collector:
         stmt = stmt.where(_by_collector(f.collector))
     if f.commune:
-        stmt = stmt.where(_in_commune(f.commune))
-    if f.event_from or f.event_to:
-        stmt = stmt.where(_event_between(f.event_from, f.event_to))
+        stmt = stmt.where(Submission.commune_code == f.commune)
+    if f.event_from:
+        # A monthly report overlaps the range when its month does: it is stored as the month's
+        # first day, so the index range starts there and days before `event_from` are dropped after.
+        first = f.event_from.replace(day=1)
+        stmt = stmt.where(Submission.event_date >= first,
+                          or_(Submission.event_date >= f.event_from, Submission.event_month.is_(True)))
+    if f.event_to:
+        stmt = stmt.where(Submission.event_date <= f.event_to)
     if f.has_alert is not None:
-        stmt = stmt.where(_has_alert() if f.has_alert else ~_has_alert())
+        stmt = stmt.where(Submission.has_alert.is_(f.has_alert))
     return visible_to(stmt, role)
 
 
@@ -209,46 +174,12 @@ def describe(session: Session, subs: Sequence[Submission]) -> list[SubmissionRow
             .where(SubmissionVersion.submission_id.in_(ids), SubmissionVersion.is_current.is_(True))
         )
     }
-    events = _events(session, ids)
-    alerts = set(session.scalars(select(ReferralSource.submission_id).where(
-        ReferralSource.submission_id.in_(ids), ReferralSource.active.is_(True))))
     rows = []
     for s in subs:
         iid, name, code = current.get(s.id, (s.root_instance_id, None, None))
-        event_date, commune = events.get(s.id, (None, None))
-        rows.append(SubmissionRow(s, forms[s.form_id], iid, name, code, event_date, commune,
-                                  s.id in alerts, s.created_at))
+        rows.append(SubmissionRow(s, forms[s.form_id], iid, name, code, s.event_date, s.commune_code,
+                                  s.has_alert, s.created_at))
     return rows
-
-
-def _events(session: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, tuple[date | None, str | None]]:
-    out: dict[uuid.UUID, tuple[date | None, str | None]] = {}
-    for sid, d, commune in session.execute(
-        select(MonitoringVisit.submission_id, MonitoringVisit.visit_date, Workplace.commune_code)
-        .outerjoin(Workplace, Workplace.id == MonitoringVisit.workplace_id)
-        .where(MonitoringVisit.submission_id.in_(ids))
-    ):
-        out[sid] = (d, commune)
-    for sid, ym, commune in session.execute(
-        select(VillageReport.submission_id, VillageReport.period_ym, VillageReport.commune_code)
-        .where(VillageReport.submission_id.in_(ids))
-    ):
-        out[sid] = (_month_start(ym), commune)
-    for sid, d, commune in session.execute(
-        select(Member.source_submission_id, Member.intake_date, Workplace.commune_code)
-        .outerjoin(Workplace, Workplace.id == Member.current_workplace_id)
-        .where(Member.source_submission_id.in_(ids))
-    ):
-        if sid is not None:
-            out.setdefault(sid, (d, commune))
-    return out
-
-
-def _month_start(ym: str | None) -> date | None:
-    try:
-        return date(int(ym[:4]), int(ym[5:7]), 1) if ym else None
-    except ValueError:
-        return None
 
 
 def get_visible(session: Session, role: StaffRole, instance_id: str) -> Submission | None:

@@ -30,6 +30,7 @@ from server.db.models import (
     utcnow,
 )
 from server.sync import alerts as rules
+from server.sync.merge import list_columns
 from server.sync.merge.answers import (
     KNOWN_REPEATS,
     UnreadableAnswers,
@@ -121,6 +122,8 @@ def merge_submission(session: Session, submission_id: uuid.UUID) -> MergeOutcome
     if handler is None:
         raise MergeError("form_not_mergeable")
     handler(ctx)
+    session.flush()  # the case rows the handler wrote, read back by list_columns.stamp
+    list_columns.stamp(session, sub)
     sub.merged_version_id = version.id
     sub.merged_at = utcnow()
     sub.state = SubmissionState.MERGED
