@@ -93,7 +93,7 @@ def seed(app: Any, size: int) -> None:
             .where(Form.xml_form_id == "workplace_visit").limit(1)
         )
         collectors = list(s.scalars(select(Collector.id).where(Collector.name.like("DEMO-PE%"))))
-        workplaces = list(s.scalars(select(Workplace.id)))
+        workplaces = [tuple(row) for row in s.execute(select(Workplace.id, Workplace.commune_code))]
         form_id, fv_id = template.form_id, template.form_version_id
         xml, old_iid = template.xml, template.instance_id
     now = datetime.now(UTC)
@@ -106,16 +106,19 @@ def seed(app: Any, size: int) -> None:
             body = xml.replace(old_iid.encode(), iid.encode())
             digest = hashlib.sha256(body).hexdigest()
             at = now - timedelta(minutes=5 * (size - i))
+            workplace_id, commune = rng.choice(workplaces)
+            visit_date = (at - timedelta(days=rng.randint(0, 2))).date()
+            # The list columns the merge stamps on a submission (event date, commune, alert).
             subs.append({"id": sid, "form_id": form_id, "root_instance_id": iid,
                          "state": SubmissionState.MERGED, "created_at": at, "updated_at": at,
-                         "merge_attempts": 1})
+                         "merge_attempts": 1, "event_date": visit_date, "event_month": False,
+                         "commune_code": commune, "has_alert": False})
             versions.append({"submission_id": sid, "form_id": form_id, "form_version_id": fv_id,
                              "instance_id": iid, "is_current": True, "xml": body, "xml_sha256": digest,
                              "c14n_sha256": digest, "submitted_by_id": rng.choice(collectors),
                              "collector_code": f"PE0{rng.randint(1, 3)}", "received_at": at})
             visits.append({"id": uuid.uuid4(), "visit_id": iid, "submission_id": sid,
-                           "workplace_id": rng.choice(workplaces),
-                           "visit_date": (at - timedelta(days=rng.randint(0, 2))).date()})
+                           "workplace_id": workplace_id, "visit_date": visit_date})
         with db.transaction() as s:
             s.execute(insert(Submission), subs)
             s.execute(insert(SubmissionVersion), versions)
