@@ -35,6 +35,16 @@ KNOWN_FAILURES = {
     "POST /api/v1/submissions/{instance_id}/comments: positive_data_acceptance",
     # If-Match is required (428), but not documented; long notes are refused undocumented.
     "POST /api/v1/submissions/{instance_id}/review: positive_data_acceptance",
+    # Reports and imports (issue 8) read their parameters by hand: `period` is required and has a
+    # format, `table` goes with CSV only, but the document shows no parameters or constraints.
+    "GET /api/v1/reports/indicators: positive_data_acceptance",
+    "POST /api/v1/reports/snapshots: positive_data_acceptance",
+    "GET /api/v1/exports/submissions/{form_id}: positive_data_acceptance",
+    # The snapshot list's response has no documented schema.
+    "GET /api/v1/reports/snapshots: response_schema_conformance",
+    # /imports/<kind> (POST) and /imports/<batch_id> (DELETE) are one URL shape, so Allow lists both.
+    "POST /api/v1/imports/{kind}: allow_header_conformance",
+    "DELETE /api/v1/imports/{batch_id}: allow_header_conformance",
 }
 MAX_EXAMPLES = 15  # per operation and phase; the whole run stays well under two minutes
 

@@ -89,4 +89,4 @@ def test_collectors_add__without_area_or_with_an_unknown_commune_is_refused_noth
     assert not (tmp_path / "inst" / "qr").exists() or not list((tmp_path / "inst" / "qr").iterdir())
     ok = CliRunner().invoke(main, ["collectors", "add", "V99", "--role", "village",
                                    "--communes", "180101", "--json"])
-    assert ok.exit_code == 0 and json.loads(ok.output)["name"] == "V99"
+    assert ok.exit_code == 0 and json.loads(ok.stdout)["name"] == "V99"
