@@ -116,6 +116,9 @@ def test_signout__back_button_shows_nothing_personal(db: Database, page: Any, ba
     sign_in(page, base_url, "cw1")
     page.goto(base_url + "/duplicates")
     page.get_by_role("button", name="ចាកចេញ").click()
+    # Going back while the sign-out navigation is still running detaches the page: wait for it.
+    page.locator("input[name=password]").wait_for()
+    page.wait_for_load_state()
     page.go_back()  # no-store: the browser asks the server again, which wants a sign-in
     assert page.locator("input[name=password]").count() == 1
     assert page.locator("h1").inner_text() == "ចូល"
