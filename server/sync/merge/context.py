@@ -47,6 +47,11 @@ class MergeContext:
     event_date: date
     outcome: MergeOutcome
     remerge: bool  # an earlier version of this submission was merged already
+    # What the staff list's filter columns take from this merge, when the handler knows it
+    # without reading back (a first merge): list_columns.Listed, and whether an alert is
+    # active. None: list_columns reads the case rows.
+    listed: tuple[date | None, str | None, bool] | None = None
+    has_alert: bool | None = None
 
     @property
     def vid(self) -> int:

@@ -101,10 +101,14 @@ def _context(
     )
 
 
-def merge_submission(session: Session, submission_id: uuid.UUID) -> MergeOutcome:
-    """Merge the current version of one submission. Idempotent; flushes, never commits."""
+def merge_submission(session: Session, submission_id: uuid.UUID, *, locked: bool = False) -> MergeOutcome:
+    """Merge the current version of one submission. Idempotent; flushes, never commits.
+
+    ``locked``: this transaction has already loaded the row ``FOR UPDATE`` (a merger's
+    claim), so it is taken from the session without reading it again."""
     outcome = MergeOutcome(submission_id=submission_id)
-    sub = session.get(Submission, submission_id, with_for_update=True, populate_existing=True)
+    sub = (session.get(Submission, submission_id) if locked else
+           session.get(Submission, submission_id, with_for_update=True, populate_existing=True))
     if sub is None:
         raise MergeError("submission_unknown")
     version, outcome.form_id, md5 = _current_version(session, sub)
@@ -122,12 +126,17 @@ def merge_submission(session: Session, submission_id: uuid.UUID) -> MergeOutcome
     if handler is None:
         raise MergeError("form_not_mergeable")
     handler(ctx)
-    session.flush()  # the case rows the handler wrote, read back by list_columns.stamp
-    list_columns.stamp(session, sub)
+    if ctx.listed is None or ctx.has_alert is None:
+        session.flush()  # the case rows the handler wrote, read back by list_columns.stamp
+    list_columns.stamp(session, sub, listed=None if ctx.remerge else ctx.listed,
+                       has_alert=None if ctx.remerge else ctx.has_alert)
     sub.merged_version_id = version.id
     sub.merged_at = utcnow()
     sub.state = SubmissionState.MERGED
     sub.merge_error = None
+    # Counted here so that the worker needs no statement of its own after the merge.
+    sub.merge_attempts = (sub.merge_attempts or 0) + 1
+    sub.updated_at = utcnow()
     session.flush()
     return outcome
 

@@ -205,6 +205,7 @@ def merge_visit(ctx: MergeContext) -> None:
         s.add(visit)
     cases.set_fields(s, visit, EntityType.VISIT, values, version_id=ctx.vid)
     ctx.outcome.visit_id = visit.id
+    ctx.listed = (visit.visit_date, wp.commune_code if wp else None, False)
     _sync_visit_members(ctx, visit, new=not ctx.remerge)
     sync_referrals(ctx, rules.visit_alerts(ctx.answers), About(workplace_id=wp.id if wp else None))
     if wp is not None:
