@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from server.db.models import Submission, SubmissionVersion
+from server.db.models import Collector, Submission, SubmissionVersion
 from server.sync.merge.answers import EntityMeta, parse_date
 
 
@@ -52,6 +52,7 @@ class MergeContext:
     # active. None: list_columns reads the case rows.
     listed: tuple[date | None, str | None, bool] | None = None
     has_alert: bool | None = None
+    account: Collector | None = None  # the collector account that sent this version
 
     @property
     def vid(self) -> int:

@@ -22,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.db.models import (
+    Collector,
     Form,
     FormVersion,
     Submission,
@@ -51,19 +52,23 @@ HANDLERS: dict[str, Callable[[MergeContext], None]] = {
 }
 
 
-def _current_version(session: Session, sub: Submission) -> tuple[SubmissionVersion, str, str | None]:
-    """(current version, its form's id, the form version's md5), one query."""
+def _current_version(
+    session: Session, sub: Submission
+) -> tuple[SubmissionVersion, str, str | None, Collector | None]:
+    """(current version, its form's id, the form version's md5, the account that sent it: a
+    visit checks its communes), one query."""
     row = session.execute(
-        select(SubmissionVersion, Form.xml_form_id, FormVersion.md5)
+        select(SubmissionVersion, Form.xml_form_id, FormVersion.md5, Collector)
         .outerjoin(FormVersion, FormVersion.id == SubmissionVersion.form_version_id)
         .outerjoin(Form, Form.id == sub.form_id)
+        .outerjoin(Collector, Collector.id == SubmissionVersion.submitted_by_id)
         .where(SubmissionVersion.submission_id == sub.id, SubmissionVersion.is_current.is_(True))
         .order_by(SubmissionVersion.id.desc())
         .limit(1)
     ).first()
     if row is None:
         raise MergeError("no_current_version")
-    return row[0], row[1] or "", row[2]
+    return row[0], row[1] or "", row[2], row[3]
 
 
 #: Repeat names by form version content (md5): form versions never change once published.
@@ -111,7 +116,7 @@ def merge_submission(session: Session, submission_id: uuid.UUID, *, locked: bool
            session.get(Submission, submission_id, with_for_update=True, populate_existing=True))
     if sub is None:
         raise MergeError("submission_unknown")
-    version, outcome.form_id, md5 = _current_version(session, sub)
+    version, outcome.form_id, md5, account = _current_version(session, sub)
     outcome.version_id = version.id
     if sub.merged_version_id == version.id:
         outcome.skipped, outcome.reason = True, "already_merged"
@@ -122,6 +127,7 @@ def merge_submission(session: Session, submission_id: uuid.UUID, *, locked: bool
         outcome.skipped, outcome.reason = True, "encrypted"
         return outcome
     ctx = _context(session, sub, version, outcome, _repeats(session, version, md5))
+    ctx.account = account
     handler = HANDLERS.get(outcome.form_id)
     if handler is None:
         raise MergeError("form_not_mergeable")

@@ -10,7 +10,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.db.models import (
-    Collector,
     ConflictKind,
     EntityConflict,
     EntityType,
@@ -83,7 +82,7 @@ def _typed_workplace(ctx: MergeContext) -> TypedWorkplace | None:
 def _outside_account_area(ctx: MergeContext, wp: Workplace) -> bool:
     """The workplace is in a commune the submitting account does not work in. A workplace
     with no commune yet cannot be judged and is updated."""
-    account = ctx.session.get(Collector, ctx.version.submitted_by_id)
+    account = ctx.account
     return bool(wp.commune_code and account is not None
                 and wp.commune_code not in account.commune_codes)
 
