@@ -466,7 +466,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-explain", action="store_true")
     parser.add_argument("--profile", action="store_true",
                         help="cProfile the measured merges; top functions to stderr")
+    parser.add_argument("--quick", action="store_true", help="--sizes 2000 --n 100 --no-explain")
     args = parser.parse_args(argv)  # fmt: skip
+    if args.quick:
+        args.sizes, args.n, args.no_explain = "2000", 100, True
     sizes = sorted(int(s) for s in args.sizes.split(","))
     if args.profile:
         import cProfile
