@@ -54,24 +54,27 @@ def key_lookup(n_keys: int, members: bool) -> Any:
 
 #: PostgreSQL: the member blocking lookup as one statement whatever the number of keys (one
 #: prepared plan). Each key reads at most ``lim`` index entries (LATERAL ... LIMIT), each hit
-#: is joined to its member by primary key (never a scan of members: a hash join over all
-#: members grew with the table), and a stop key comes back as one row with its counts.
+#: of a usable key is joined to its member by primary key (never a scan of members: a hash
+#: join over all members grew with the table), and a stop key comes back as one row with its
+#: counts, its members not read. Counting before the join relies on every key row having its
+#: member, which holds: members are merged, never deleted.
 _PG_MEMBER_LOOKUP = text("""
-SELECT key, entity_id, usable, n_all, n_others FROM (
+SELECT h.key, h.entity_id, m.usable, h.n_all, h.n_others FROM (
   SELECT k.key, lk.entity_id,
-    CASE WHEN m.merged_into_member_id IS NULL AND (m.birth_year_min IS NULL
-      OR m.birth_year_max IS NULL OR (m.birth_year_max >= :lo AND m.birth_year_min <= :hi))
-      THEN 1 ELSE 0 END AS usable,
     count(*) OVER w AS n_all,
     count(*) FILTER (WHERE lk.entity_id IS DISTINCT FROM CAST(:exclude AS uuid)) OVER w AS n_others,
     row_number() OVER w AS rn
   FROM unnest(CAST(:keys AS varchar[])) AS k(key)
   CROSS JOIN LATERAL (SELECT entity_id FROM linkage_keys
                       WHERE entity_type = :entity_type AND key = k.key LIMIT :lim) AS lk
-  JOIN LATERAL (SELECT merged_into_member_id, birth_year_min, birth_year_max FROM members
-                WHERE members.id = lk.entity_id) AS m ON true
   WINDOW w AS (PARTITION BY k.key)
-) AS hits WHERE n_all <= :cap OR rn = 1
+) AS h
+CROSS JOIN LATERAL (
+  SELECT CASE WHEN merged_into_member_id IS NULL AND (birth_year_min IS NULL
+    OR birth_year_max IS NULL OR (birth_year_max >= :lo AND birth_year_min <= :hi))
+    THEN 1 ELSE 0 END AS usable
+  FROM members WHERE members.id = h.entity_id) AS m
+WHERE h.n_all <= :cap OR h.rn = 1
 """).bindparams(bindparam("entity_type", type_=LinkageKey.__table__.c.entity_type.type))
 
 

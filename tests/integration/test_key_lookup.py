@@ -28,7 +28,7 @@ def test_pg_lookup__same_candidates_order_and_counts_as_the_portable_lookup(
     if db.is_sqlite:
         pytest.skip("the one-statement lookup is PostgreSQL's")
     cap = match.MAX_KEY_CANDIDATES
-    members = [_member(i) for i in range(120)]
+    members = [_member(i) for i in range(150)]  # every key row has its member (none is deleted)
     members[3]["birth_year_min"], members[3]["birth_year_max"] = 1970, 1975  # the same card: kept
     members[4]["birth_year_min"] = members[4]["birth_year_max"] = None  # unknown: kept
     members[5]["birth_year_min"], members[5]["birth_year_max"] = 1970, 1975  # disjoint: dropped
