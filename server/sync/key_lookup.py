@@ -57,7 +57,8 @@ def key_lookup(n_keys: int, members: bool) -> Any:
 #: of a usable key is joined to its member by primary key (never a scan of members: a hash
 #: join over all members grew with the table), and a stop key comes back as one row with its
 #: counts, its members not read. Counting before the join relies on every key row having its
-#: member, which holds: members are merged, never deleted.
+#: member, which holds: members are merged, never deleted. The LIMIT 1 keeps the member join a
+#: lookup per row: without it the planner may flatten it into a hash join over all members.
 _PG_MEMBER_LOOKUP = text("""
 SELECT h.key, h.entity_id, m.usable, h.n_all, h.n_others FROM (
   SELECT k.key, lk.entity_id,
@@ -73,7 +74,7 @@ CROSS JOIN LATERAL (
   SELECT CASE WHEN merged_into_member_id IS NULL AND (birth_year_min IS NULL
     OR birth_year_max IS NULL OR (birth_year_max >= :lo AND birth_year_min <= :hi))
     THEN 1 ELSE 0 END AS usable
-  FROM members WHERE members.id = h.entity_id) AS m
+  FROM members WHERE members.id = h.entity_id LIMIT 1) AS m
 WHERE h.n_all <= :cap OR h.rn = 1
 """).bindparams(bindparam("entity_type", type_=LinkageKey.__table__.c.entity_type.type))
 
