@@ -25,6 +25,7 @@ from server.db.models import (
 from server.db.session import Database
 from server.reports.report import build_report
 from tests.integration.test_merge_visit import visit
+from tests.integration.test_reports_exports import read_csv
 from tests.integration.test_reports_indicators import value
 from tests.support import staff_api
 from tests.support.collect import CollectClient
@@ -54,7 +55,8 @@ def send(db: Database, phone: CollectClient, wp: uuid.UUID, base: int = 1, insta
     """One visit through OpenRosa, as Collect sends it; returns its instanceID."""
     iid = instance_id or f"uuid:{uuid.uuid4()}"
     ent = {"id": str(wp), "baseVersion": str(base), "trunkVersion": str(base), "branchId": ""}
-    xml = build_xml(_form_xml(db), visit(wp, **over), instance_id=iid, deprecated_id=deprecated_id, entity=ent)
+    xml = build_xml(_form_xml(db), visit(wp, **over), instance_id=iid, deprecated_id=deprecated_id,
+                    entity=ent)
     (response,) = phone.submit(xml)
     assert response.status_code == 201, response.data
     return iid
@@ -84,6 +86,9 @@ def test_visit_sent_twice__kept_flagged_and_counted_once(db: Database, pe: Colle
     assert value(r, 18, "leaflets handed out on visits (n_leaflets)") == 10
     queue = users["case"].get("/api/v1/workqueue").json
     assert queue["visit_duplicates_pending"] == 1
+    # The case export keeps both rows and says which one is not counted.
+    rows = read_csv(users["me"].get("/api/v1/exports/cases/visits").data)
+    assert sorted(r["counted"] for r in rows) == ["no", "yes"]
 
 
 def test_different_workplace_day_or_collector__not_a_duplicate(db: Database, pe: CollectClient,
@@ -105,7 +110,8 @@ def test_edit_with_deprecated_id__not_a_duplicate(db: Database, pe: CollectClien
     assert value(report(db), 14, VISITS) == 1
 
 
-def test_edit_that_changes_the_day__withdraws_the_pair(db: Database, pe: CollectClient, wp: uuid.UUID) -> None:
+def test_edit_that_changes_the_day__withdraws_the_pair(db: Database, pe: CollectClient,
+                                                       wp: uuid.UUID) -> None:
     send(db, pe, wp)
     second = send(db, pe, wp)
     assert value(report(db), 14, VISITS) == 1
