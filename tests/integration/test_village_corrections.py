@@ -114,6 +114,15 @@ def test_edit_with_deprecated_id__replaces_figures_history_kept_no_second_referr
     assert value(report_for(db), 17, LEFT) == 5
 
 
+def test_edit_that_reorders_the_concerns__opens_no_second_referral(db: Database,
+                                                                   village: CollectClient) -> None:
+    first = send(db, village, **with_concerns(CHILD, MISSING))
+    send(db, village, deprecated_id=first, **with_concerns(MISSING, CHILD))
+    assert referral_count(db) == 2
+    with db.sessionmaker() as s:
+        assert all(r.status == ReferralStatus.NEW for r in s.scalars(select(Referral)))
+
+
 def test_second_report_same_month__flagged_not_counted_no_second_referral(
         db: Database, village: CollectClient, users: dict[str, StaffClient]) -> None:
     send(db, village, n_left_women_15_24="2", n_left_under18="1", **with_concerns(CHILD, MISSING))
@@ -137,6 +146,18 @@ def test_second_report_with_a_new_concern__opens_only_that_one(db: Database, vil
     send(db, village, **with_concerns(CHILD))
     send(db, village, **with_concerns(CHILD, MISSING))
     assert referral_count(db) == 2
+
+
+def test_second_report_about_a_closed_case__recorded_on_it_not_reopened_not_duplicated(
+        db: Database, village: CollectClient) -> None:
+    send(db, village, **with_concerns(MISSING))
+    with db.transaction() as s:
+        s.scalar(select(Referral)).status = ReferralStatus.CLOSED
+    send(db, village, **with_concerns(MISSING))
+    with db.sessionmaker() as s:
+        (referral,) = s.scalars(select(Referral)).all()
+        assert referral.status == ReferralStatus.CLOSED
+        assert s.scalar(select(func.count()).select_from(ReferralSource)) == 2
 
 
 def _pending(users: dict[str, StaffClient]) -> dict[str, Any]:
