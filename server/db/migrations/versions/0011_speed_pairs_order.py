@@ -3,8 +3,8 @@
 A page of ``GET /api/v1/duplicates`` sorted every pending pair (31 ms at 10,000 pairs on
 SQLite, more at each deeper page); with the ORDER BY as an index it reads one page's rows.
 
-Revision ID: 0010_speed_pairs_order
-Revises: 0009_listing
+Revision ID: 0011_speed_pairs_order
+Revises: 0010_field_duplicates
 Create Date: 2026-12-02 07:50:00
 """
 from __future__ import annotations
@@ -14,8 +14,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0010_speed_pairs_order'
-down_revision: str | Sequence[str] | None = '0009_listing'
+revision: str = '0011_speed_pairs_order'
+down_revision: str | Sequence[str] | None = '0010_field_duplicates'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
