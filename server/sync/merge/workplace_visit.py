@@ -139,7 +139,7 @@ def _latest_other_visit(ctx: MergeContext, wp: Workplace | None) -> Row[Any] | N
         return None
     row = ctx.session.execute(
         select(MonitoringVisit.visit_date, MonitoringVisit.created_at, MonitoringVisit.access,
-               MonitoringVisit.risk_level)
+               MonitoringVisit.risk_level, MonitoringVisit.pe_code)
         .where(MonitoringVisit.workplace_id == wp.id).order_by(*_LATEST_FIRST).limit(1)
     ).first()
     if row is None:
@@ -155,8 +155,10 @@ def _previous_access(ctx: MergeContext, wp: Workplace | None, latest: Row[Any] |
     """Access at the workplace's visit before this one (by visit date)."""
     if wp is None or latest is _NO_VISIT:
         return None
-    if latest is not None and latest.visit_date <= ctx.event_date:
-        return latest.access
+    if latest is not None and (latest.visit_date < ctx.event_date or (
+        latest.visit_date == ctx.event_date and latest.pe_code != (ctx.collector or "")
+    )):
+        return latest.access  # it passes the query's filter below, and it ranks first
     return ctx.session.scalars(
         select(MonitoringVisit.access).where(
             MonitoringVisit.workplace_id == wp.id,
