@@ -84,6 +84,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--queue-precision", type=float, default=0.86)
     ap.add_argument("--strong-precision", type=float, default=0.98)
     ap.add_argument("--em", action="store_true", help="estimate m by EM, without labels")
+    ap.add_argument("--u-from", choices=("random", "blocked"), default="random",
+                    help="u from random pairs (Splink), or from the labelled non-matches among "
+                         "the blocked pairs (the pairs the scorer actually sees)")
     args = ap.parse_args(argv)
     seeds = [int(s) for s in args.seeds.split(",")]
     datasets = {s: FieldGenerator(s).dataset(args.records) for s in seeds}
@@ -116,10 +119,14 @@ def main(argv: list[str] | None = None) -> int:
     else:
         m = estimate_m_labelled([lv for lv, same in zip(blocked, labels, strict=True) if same], u)
         rate = sum(labels) / len(labels)
+    if args.u_from == "blocked":
+        u = estimate_u([lv for lv, same in zip(blocked, labels, strict=True) if not same])
+        m = estimate_m_labelled([lv for lv, same in zip(blocked, labels, strict=True) if same], u)
     params = {
         "version": datetime.now(UTC).strftime("%Y-%m-%d") + f"-seeds{args.seeds}",
         "command": "python bench/fit_linkage_weights.py " + " ".join(argv or sys.argv[1:]),
-        "procedure": ("u: random pairs; m and match_rate: "
+        "procedure": (("u: labelled non-matches among the blocked pairs" if args.u_from == "blocked"
+                       else "u: random pairs") + "; m and match_rate: "
                       + ("EM over blocked pairs (u fixed)" if args.em else
                          "labelled true pairs among the blocked pairs")
                       + "; thresholds: chosen on the labels of the same seeds"),
@@ -158,6 +165,12 @@ def main(argv: list[str] | None = None) -> int:
     found = sum(1 for w, same, _s, f in scored if same and (f or w >= possible))
     print(f"match rate {rate:.4f}; thresholds possible {possible}, strong {strong}; "
           f"recall of scored true pairs {found / max(1, true_total):.3f} on the fitting seeds")
+    print("\n| threshold | recall of scored true pairs | queue precision | strong precision |")
+    print("|---:|---:|---:|---:|")
+    for t in sorted({possible, strong, *range(int(possible) - 3, int(strong) + 3)}):
+        rec = sum(1 for w, same, _s, f in scored if same and (f or w >= t)) / max(1, true_total)
+        print(f"| {t} | {rec:.3f} | {_precision(scored, t, False):.3f} "
+              f"| {_precision(scored, t, True):.3f} |")
     return 0
 
 

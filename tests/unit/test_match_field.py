@@ -201,6 +201,16 @@ def test_level_weights__log2_m_over_u() -> None:
     assert level_weights(p)["phone_own_equal"] == pytest.approx(math.log2(50), abs=1e-3)
 
 
+def test_level_weights__another_village_of_the_commune_not_below_another_commune() -> None:
+    p = {"m": {"origin": {"origin_commune_equal_village_differs": 0.01,
+                          "origin_district_equal_commune_differs": 0.4}},
+         "u": {"origin": {"origin_commune_equal_village_differs": 0.02,
+                          "origin_district_equal_commune_differs": 0.1}}}  # fmt: skip
+    w = level_weights(p)
+    assert w["origin_commune_equal_village_differs"] == w["origin_district_equal_commune_differs"]
+    assert w["origin_district_equal_commune_differs"] == pytest.approx(2.0, abs=1e-3)
+
+
 def test_fitted_params__agreement_outweighs_disagreement() -> None:
     w = level_weights(load_params())
     assert w["khmer_given_name_equal"] > 0 > w["khmer_given_name_differs"]
