@@ -261,6 +261,7 @@ class SqlMeter:
 class Sample:
     ms: float
     db_ms: float
+    cpu_ms: float  # CPU time of this process (Python: keys, scoring, ORM), load-independent
     statements: int
     candidates: int
     kind: str
@@ -310,13 +311,13 @@ def measure(db: Database, world: World, n: int, meter: SqlMeter) -> list[Sample]
             st0, sec0 = meter.statements, meter.seconds
             if PROFILER is not None:
                 PROFILER.enable()
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             result = process_submission(db, sid)
-            elapsed = time.perf_counter() - t0
+            elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
             if PROFILER is not None:
                 PROFILER.disable()
             samples.append(Sample(
-                ms=elapsed * 1000, db_ms=(meter.seconds - sec0) * 1000,
+                ms=elapsed * 1000, db_ms=(meter.seconds - sec0) * 1000, cpu_ms=cpu * 1000,
                 statements=meter.statements - st0, candidates=sum(counts), kind=kind, ok=result.ok,
                 pairs=len(result.outcome.candidate_pairs) if result.outcome else 0,
             ))  # fmt: skip
@@ -361,6 +362,8 @@ def summarise(kind: str, size: int, samples: list[Sample]) -> dict[str, Any]:
         "cand_p95": percentile([s.candidates for s in samples], 0.95),
         "cand_max": max(s.candidates for s in samples),
         "stmts": statistics.median(s.statements for s in samples),
+        "cpu_p50": statistics.median(s.cpu_ms for s in samples),
+        "cpu_p95": percentile([s.cpu_ms for s in samples], 0.95),
         "db_share": sum(s.db_ms for s in samples) / sum(ms),
         "failed": sum(not s.ok for s in samples),
         "pairs": sum(s.pairs for s in samples),
@@ -416,14 +419,16 @@ def table(rows: list[dict[str, Any]], command: str) -> str:
         f"`{command}`",
         "",
         "| database | existing members | linkage keys | n | p50 ms | p95 ms | p99 ms | max ms "
-        "| candidates compared (mean / p95 / max) | SQL statements (median) | time in DB | failed |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|",
+        "| candidates compared (mean / p95 / max) | SQL statements (median) | time in DB "
+        "| merger CPU ms p50 / p95 | failed |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|",
     ]
     for r in rows:
         lines.append(
             f"| {r['db']} | {r['size']:,} | {r['keys']:,} | {r['n']} | {r['p50']:.1f} | {r['p95']:.1f} "
             f"| {r['p99']:.1f} | {r['max']:.1f} | {r['cand_mean']:.1f} / {r['cand_p95']} / {r['cand_max']} "
-            f"| {r['stmts']:.0f} | {r['db_share']:.0%} | {r['failed']} |"
+            f"| {r['stmts']:.0f} | {r['db_share']:.0%} | {r['cpu_p50']:.1f} / {r['cpu_p95']:.1f} "
+            f"| {r['failed']} |"
         )
     lines.append("")
     by_db: dict[str, list[dict[str, Any]]] = {}
@@ -458,9 +463,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n", type=int, default=800, help="intakes measured per size")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--no-explain", action="store_true")
+    parser.add_argument("--quick", action="store_true",
+                        help="10,000 members, 100 intakes, no EXPLAIN (guide figures on a busy machine)")
     parser.add_argument("--profile", action="store_true",
                         help="cProfile the measured merges; top functions to stderr")
     args = parser.parse_args(argv)  # fmt: skip
+    if args.quick:
+        args.sizes, args.n, args.no_explain = "10000", 100, True
     sizes = sorted(int(s) for s in args.sizes.split(","))
     if args.profile:
         import cProfile

@@ -231,3 +231,30 @@ def test_estimate_m__em_recovers_the_match_level() -> None:
     u = estimate_u(others * 10 + matches[:1])
     m, rate = estimate_m(matches + others, u)
     assert m["phone"]["phone_own_equal"] > 0.8 and 0.05 < rate < 0.2
+
+
+def test_cousins_same_name_village_close_unreliable_ages__possible_not_strong() -> None:
+    base = {"family_name_km": "ចាន់", "given_name_km": "សុខា", "origin_village": "14040101",
+            "age_source": "collector_estimate", "phone_owner": "own"}
+    a = MemberRecord.from_answers({**base, "age_stated": "22", "phone": "012000111"},
+                                  date(2025, 1, 1))
+    b = MemberRecord.from_answers({**base, "age_stated": "23", "phone": "097000222"},
+                                  date(2025, 1, 1))
+    assert score_members(a, b).band == "possible"
+
+
+@pytest.mark.parametrize("corroboration", [
+    {"phone": "012000111"},  # her own phone
+    {"workplace": "w-happy"},  # the same bar
+    {"age_source": "id_card"},  # both ages read off a document (cousins years apart: veto)
+])
+def test_same_name_village_age__strong_with_what_a_cousin_does_not_share(
+    corroboration: dict[str, str],
+) -> None:
+    base = {"family_name_km": "ចាន់", "given_name_km": "សុខា", "origin_village": "14040101",
+            "age_source": "collector_estimate", "phone_owner": "own", "age_stated": "22",
+            "phone": "097000222", **corroboration}
+    a = MemberRecord.from_answers({**base, "phone": "012000111", **corroboration},
+                                  date(2025, 1, 1))
+    b = MemberRecord.from_answers(base, date(2025, 1, 1))
+    assert score_members(a, b).band == "strong"
