@@ -13,7 +13,10 @@ exact-match baseline. The labels are used only to count, never to block or score
 
 Frequencies are this generator's own (not those of bench/linkage_quality.py): the weights in
 server/sync/match/fs_params.json are fitted on seeds 1-3 of this generator
-(bench/fit_linkage_weights.py), so report other seeds.
+(bench/fit_linkage_weights.py), so report other seeds. A pair carries the variations of its
+two records, plus ``khmer_only_vs_latin_only`` when one is in Khmer only and the other in
+Latin only; wrong pairs are counted by kind (cousin, sister, bar phone, common name, other).
+bench/linkage_lost.py says at which stage each lost true pair was lost.
 """
 
 from __future__ import annotations
