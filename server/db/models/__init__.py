@@ -65,6 +65,7 @@ from server.db.models.casework import (
 from server.db.models.collectors import Collector, CollectorRole
 from server.db.models.forms import Blob, Form, FormMedia, FormState, FormVersion, MediaKind
 from server.db.models.lists import CASES_LISTS, ListVersion
+from server.db.models.member_history import MemberSector
 from server.db.models.savings import (
     Apprenticeship,
     ApprenticeshipOutcome,
@@ -86,6 +87,8 @@ from server.db.models.submissions import (
     Submission,
     SubmissionState,
     SubmissionVersion,
+    UnfitAnswer,
+    UnfitStatus,
 )
 
 __all__ = [
@@ -129,6 +132,7 @@ __all__ = [
     "Member",
     "MemberAlias",
     "MemberPhone",
+    "MemberSector",
     "MemberStatus",
     "MergeEvent",
     "MonitoringVisit",
@@ -168,6 +172,8 @@ __all__ = [
     "TrainingSession",
     "TransactionKind",
     "UTCDateTime",
+    "UnfitAnswer",
+    "UnfitStatus",
     "Village",
     "VillageReport",
     "VillageReportStatus",

@@ -4,10 +4,12 @@
 
 1. locks the submission row (``SELECT … FOR UPDATE`` on PostgreSQL; SQLite's single writer
    serialises merges) and skips when the current version is already merged (idempotent);
-2. reads the current version's answers (:mod:`.answers`);
+2. reads the current version's answers (:mod:`.answers`), puts staff corrections in, and
+   keeps only the answers that fit the form (:mod:`.fit`; issue 9 item 9);
 3. applies the form (:data:`HANDLERS`): :mod:`.member_intake`, :mod:`.workplace_visit`,
    :mod:`.village_data`; each reconciles its referrals (:mod:`.referrals`) and records
-   provenance in ``case_changes`` (which submission version set which field).
+   provenance in ``case_changes`` (which submission version set which field);
+4. records the answers it could not use, with their reasons, for staff (:mod:`.explained`).
 
 It flushes and never commits: ``server.sync.worker`` owns the transaction. Errors raised here
 carry no personal data (only codes, ids and field names).
@@ -30,7 +32,7 @@ from server.db.models import (
     utcnow,
 )
 from server.sync import alerts as rules
-from server.sync.merge import list_columns
+from server.sync.merge import explained, fit, list_columns
 from server.sync.merge.answers import (
     KNOWN_REPEATS,
     UnreadableAnswers,
@@ -80,14 +82,23 @@ def _repeats(session: Session, version: SubmissionVersion, md5: str | None) -> f
     return names
 
 
+def _shape(session: Session, version: SubmissionVersion) -> dict[str, fit.Rule]:
+    xml = session.scalar(select(FormVersion.xml).where(FormVersion.id == version.form_version_id))
+    return fit.form_shape(xml) if xml else {}
+
+
 def _context(
     session: Session, sub: Submission, version: SubmissionVersion, outcome: MergeOutcome,
     repeats: frozenset[str],
-) -> MergeContext:
+) -> tuple[MergeContext, list[fit.Unfit]]:
     try:
         answers, entity = read_answers(version.xml, repeats)
     except UnreadableAnswers as exc:
         raise MergeError(str(exc)) from None
+    fixes = explained.corrections(session, version.id)
+    checked = fit.check_answers(_shape(session, version),
+                                fit.with_corrections(answers, fixes) if fixes else answers)
+    answers = checked.answers
     return MergeContext(
         session=session,
         submission=sub,
@@ -98,18 +109,32 @@ def _context(
         event_date=event_date(answers, version.received_at.date()),
         outcome=outcome,
         remerge=sub.merged_version_id is not None,
-    )
+    ), checked.unfit
 
 
-def merge_submission(session: Session, submission_id: uuid.UUID) -> MergeOutcome:
-    """Merge the current version of one submission. Idempotent; flushes, never commits."""
+#: Merge errors raised before anything is written because the answers that identify the record
+#: are missing or did not fit: explained on those fields instead of failing (issue 9 item 9).
+_KEY_FIELDS: dict[str, tuple[str, ...]] = {"village_report_key_missing": ("village", "period")}
+
+
+def _explain_missing_key(ctx: MergeContext, exc: MergeError, unfit: list[fit.Unfit]) -> None:
+    fields = _KEY_FIELDS.get(str(exc))
+    if fields is None:
+        raise exc
+    if not any(u.field in fields for u in unfit):
+        unfit.append(fit.Unfit(fields[0], ctx.s(fields[0]) or "", "report_key_missing"))
+
+
+def merge_submission(session: Session, submission_id: uuid.UUID, *, again: bool = False) -> MergeOutcome:
+    """Merge the current version of one submission. Idempotent; flushes, never commits.
+    ``again``: merge the merged version once more (after a staff correction of an answer)."""
     outcome = MergeOutcome(submission_id=submission_id)
     sub = session.get(Submission, submission_id, with_for_update=True, populate_existing=True)
     if sub is None:
         raise MergeError("submission_unknown")
     version, outcome.form_id, md5 = _current_version(session, sub)
     outcome.version_id = version.id
-    if sub.merged_version_id == version.id:
+    if sub.merged_version_id == version.id and not again:
         outcome.skipped, outcome.reason = True, "already_merged"
         return outcome
     if version.encrypted:
@@ -117,11 +142,15 @@ def merge_submission(session: Session, submission_id: uuid.UUID) -> MergeOutcome
         sub.state = SubmissionState.STORED_ENCRYPTED
         outcome.skipped, outcome.reason = True, "encrypted"
         return outcome
-    ctx = _context(session, sub, version, outcome, _repeats(session, version, md5))
+    ctx, unfit = _context(session, sub, version, outcome, _repeats(session, version, md5))
     handler = HANDLERS.get(outcome.form_id)
     if handler is None:
         raise MergeError("form_not_mergeable")
-    handler(ctx)
+    try:
+        handler(ctx)
+    except MergeError as exc:
+        _explain_missing_key(ctx, exc, unfit)
+    outcome.unfit_open = explained.record(session, sub, version, unfit)
     session.flush()  # the case rows the handler wrote, read back by list_columns.stamp
     list_columns.stamp(session, sub)
     sub.merged_version_id = version.id
