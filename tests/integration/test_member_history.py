@@ -100,3 +100,33 @@ def test_sector_history__late_intake_about_an_earlier_month_does_not_replace_the
     assert _member(db).sector == "beer_garden"
     with db.sessionmaker() as s:
         assert len(s.scalars(select(MemberSector)).all()) == 2
+
+
+def test_visit_through_openrosa__workplace_outside_the_collectors_communes__kept_as_area_conflict(
+    db: Database, client: FlaskClient, staff: dict,  # noqa: F811
+) -> None:
+    """Issue 9 item 10: the update is not applied, staff see it with its reason."""
+    from server.accounts.collectors import create_collector
+    from server.db.models import EntityConflict, Form, Workplace
+    from tests.support.collect import CollectClient
+    from tests.support.fixtures import Account
+    from tests.support.submissions import build_xml
+
+    with db.transaction() as s:
+        far = cases.create_workplace(s, name_latin="Far Away KTV", village_code="18020101",
+                                     actor="test").id
+        collector, token = create_collector(s, "PE07", "peer_educator", "180101 180102")
+        form_xml = s.scalar(select(Form).where(Form.xml_form_id == "workplace_visit")).versions[-1].xml
+    pe = CollectClient(client, Account(collector.id, "PE07", "peer_educator", token).server_url)
+    xml = build_xml(form_xml, mv.visit(far, n_workers_est="40"),
+                    instance_id="uuid:5b0f8f0e-2c1d-4c53-9a53-1f6f5b2d9e10", entity=mv.entity(far, 1))
+    (response,) = pe.submit(xml)
+    assert response.status_code == 201
+    with db.sessionmaker() as s:
+        wp = s.get(Workplace, far)
+        assert wp.workers_est is None and wp.version == 1
+        assert s.scalar(select(EntityConflict.kind)).value == "area"
+    body = staff["case"].get(f"/api/v1/workplaces/{far}").get_json()
+    (conflict,) = body["conflicts"]
+    assert conflict["kind"] == "area" and "commune" in conflict["reason_en"]
+    assert conflict["reason_km"] and conflict["reason_km"] != conflict["reason_en"]
