@@ -58,13 +58,13 @@ def test_intake__overlong_text_bad_date_unknown_code__merged_with_reasons(
     iid = _send(db, pe, "member_intake", intake(
         given_name_km="ស" * 5000, dob_known="yes", dob="2000-02-31", sector="sugar_daddy",
         member_code="7K3Q9M-X" * 6, months_in_work="three", age_years="99999999999",
-        origin_village="Phum Muoy near the pagoda",
+        origin_commune="Sangkat Muoy near the pagoda",
     ))
     unfit = _unfit(db, iid)
     assert {k: u.reason for k, u in unfit.items()} == {
         "given_name_km": "too_long", "dob": "not_a_date", "sector": "unknown_choice",
         "member_code": "too_long", "months_in_work": "not_a_number",
-        "age_years": "number_out_of_range", "origin_village": "bad_code",
+        "age_years": "number_out_of_range", "origin_commune": "bad_code",
     }
     assert unfit["given_name_km"].limit == 200 and len(unfit["given_name_km"].value) == fit.KEPT_CHARS
     with db.sessionmaker() as s:
