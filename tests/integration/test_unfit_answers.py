@@ -165,3 +165,25 @@ def test_edit_supersedes_open_unfit_answers(db: Database, pe: CollectClient) -> 
         (row,) = s.scalars(select(UnfitAnswer)).all()
         assert row.status == UnfitStatus.SUPERSEDED
         assert s.scalar(select(Member)).sector == "karaoke"
+
+
+def test_submission_page__shows_reason_and_staff_dismiss_from_the_page(
+    db: Database, pe: CollectClient, client: Any,  # noqa: F811
+) -> None:
+    from tests.support.web import WebClient, make_staff_account
+
+    iid = _send(db, pe, "workplace_visit", visit(None, workplace_in_list="no",
+                                                 wp_new_name_latin="Moon KTV", wp_commune="180101",
+                                                 wp_new_type="karaoke", access="kicked_out"))
+    (row,) = _unfit(db, iid).values()
+    make_staff_account(db, "cw1", "case")
+    web = WebClient(client)
+    web.sign_in("cw1")
+    page = web.get(f"/submissions/{iid}").get_data(as_text=True)
+    assert "kicked_out" in page and fit.explain("unknown_choice", None, "km") in page
+    home = web.get("/").get_data(as_text=True)
+    assert "to_correct=yes" in home
+    r = web.post(f"/submissions/{iid}/unfit/{row.id}/dismiss", from_page=f"/submissions/{iid}")
+    assert r.status_code == 302
+    with db.sessionmaker() as s:
+        assert s.get(UnfitAnswer, row.id).status == UnfitStatus.DISMISSED
