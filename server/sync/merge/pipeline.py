@@ -82,21 +82,32 @@ def _repeats(session: Session, version: SubmissionVersion, md5: str | None) -> f
     return names
 
 
-def _shape(session: Session, version: SubmissionVersion) -> dict[str, fit.Rule]:
+#: What each question accepts, by form version content (md5), like _REPEATS: no form XML is
+#: read on the merge's hot path once a version has been seen.
+_SHAPES: dict[str, dict[str, fit.Rule]] = {}
+
+
+def _shape(session: Session, version: SubmissionVersion, md5: str | None) -> dict[str, fit.Rule]:
+    if md5 is not None and md5 in _SHAPES:
+        return _SHAPES[md5]
     xml = session.scalar(select(FormVersion.xml).where(FormVersion.id == version.form_version_id))
-    return fit.form_shape(xml) if xml else {}
+    shape = fit.form_shape(xml) if xml else {}
+    if md5 is not None and len(_SHAPES) < 256:
+        _SHAPES[md5] = shape
+    return shape
 
 
 def _context(
     session: Session, sub: Submission, version: SubmissionVersion, outcome: MergeOutcome,
-    repeats: frozenset[str],
+    repeats: frozenset[str], shape: dict[str, fit.Rule],
 ) -> tuple[MergeContext, list[fit.Unfit]]:
     try:
         answers, entity = read_answers(version.xml, repeats)
     except UnreadableAnswers as exc:
         raise MergeError(str(exc)) from None
-    fixes = explained.corrections(session, version.id)
-    checked = fit.check_answers(_shape(session, version),
+    # Only a merged submission can have staff corrections: a first merge reads none.
+    fixes = explained.corrections(session, version.id) if sub.merged_version_id is not None else {}
+    checked = fit.check_answers(shape,
                                 fit.with_corrections(answers, fixes) if fixes else answers)
     answers = checked.answers
     return MergeContext(
@@ -142,7 +153,8 @@ def merge_submission(session: Session, submission_id: uuid.UUID, *, again: bool 
         sub.state = SubmissionState.STORED_ENCRYPTED
         outcome.skipped, outcome.reason = True, "encrypted"
         return outcome
-    ctx, unfit = _context(session, sub, version, outcome, _repeats(session, version, md5))
+    ctx, unfit = _context(session, sub, version, outcome, _repeats(session, version, md5),
+                          _shape(session, version, md5))
     handler = HANDLERS.get(outcome.form_id)
     if handler is None:
         raise MergeError("form_not_mergeable")
@@ -150,7 +162,8 @@ def merge_submission(session: Session, submission_id: uuid.UUID, *, again: bool 
         handler(ctx)
     except MergeError as exc:
         _explain_missing_key(ctx, exc, unfit)
-    outcome.unfit_open = explained.record(session, sub, version, unfit)
+    if unfit or ctx.remerge:  # nothing to record or supersede on a clean first merge
+        outcome.unfit_open = explained.record(session, sub, version, unfit)
     session.flush()  # the case rows the handler wrote, read back by list_columns.stamp
     list_columns.stamp(session, sub)
     sub.merged_version_id = version.id
