@@ -18,6 +18,13 @@ def record_sector(ctx: MergeContext, member: Member) -> None:
     current sector from the whole history."""
     s = ctx.session
     sector = ctx.s("sector")
+    if not ctx.remerge and member.source_submission_id == ctx.submission.id:
+        # Her first intake: the history starts here and her sector is already this one (no
+        # read needed on the merge's hot path).
+        if sector is not None:
+            s.add(MemberSector(member_id=member.id, sector=sector, since=ctx.event_date,
+                               submission_id=ctx.submission.id, created_at=utcnow()))
+        return
     row = s.scalar(select(MemberSector).where(
         MemberSector.member_id == member.id, MemberSector.submission_id == ctx.submission.id))
     if sector is None:
