@@ -69,7 +69,8 @@ def of_submission(session: Session, sub: Submission) -> list[UnfitAnswer]:
 def _load(session: Session, actor: StaffUser, sub: Submission, unfit_id: int) -> UnfitAnswer:
     if not access.can_work_cases(actor.role):
         raise errors.StaffForbidden()
-    row = session.get(UnfitAnswer, unfit_id, with_for_update=True)
+    # An id no row can have (PostgreSQL's integer is 32-bit): not found, never a database error.
+    row = session.get(UnfitAnswer, unfit_id, with_for_update=True) if 0 < unfit_id < 2**31 else None
     if row is None or row.submission_id != sub.id:
         raise errors.NotFound("There is no such answer to correct on this submission.")
     if row.status != UnfitStatus.OPEN:

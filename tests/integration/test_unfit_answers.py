@@ -127,6 +127,7 @@ def test_village__unusable_village_code__merged_explained_then_corrected_by_staf
     ok = case.post(f"{url}/{vid}/correct", json={"value": "18010101"})
     assert ok.status_code == 200 and ok.get_json()["status"] == "corrected"
     assert case.post(f"{url}/{vid}/dismiss").status_code == 409  # already decided
+    assert case.post(f"{url}/5690893867089/dismiss").status_code == 404  # beyond any id: no 500
     dismissed = case.post(f"{url}/{unfit['n_households'].id}/dismiss")
     assert dismissed.status_code == 200
     with db.sessionmaker() as s:
