@@ -239,6 +239,7 @@ class WorkQueueSchema(S):
     referrals_open = fields.Integer()
     submissions_to_review = fields.Integer()
     duplicate_pairs_pending = fields.Integer()
+    visit_duplicates_pending = fields.Integer()
     village_corrections_pending = fields.Integer()
     merges_failed = fields.Integer()
     answers_to_correct = fields.Integer(metadata={"description": "submissions merged without some "

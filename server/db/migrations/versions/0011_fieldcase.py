@@ -1,8 +1,8 @@
 """fieldcase: answers the merge could not use (unfit_answers) and members' sector history
 (member_sectors), backfilled with each member's current sector from her intake date.
 
-Revision ID: 0010_fieldcase
-Revises: 0009_listing
+Revision ID: 0011_fieldcase
+Revises: 0010_field_duplicates
 Create Date: 2026-12-02 07:40:00
 """
 from __future__ import annotations
@@ -14,8 +14,8 @@ from alembic import op
 
 from server.db.models.base import UTCDateTime
 
-revision: str = '0010_fieldcase'
-down_revision: str | Sequence[str] | None = '0009_listing'
+revision: str = '0011_fieldcase'
+down_revision: str | Sequence[str] | None = '0010_field_duplicates'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
