@@ -16,6 +16,8 @@ import hashlib
 import io
 import logging
 import os
+import random
+import time
 import uuid
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -23,7 +25,7 @@ from typing import IO, Any
 
 from flask import Flask, Response, current_app, request
 from multipart import MultipartError, MultipartSegment, PushMultipartParser
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from server import errors
 from server.accounts.collectors import find_active_collector
@@ -38,6 +40,7 @@ from server.api.openrosa.protocol import (
     token,
 )
 from server.db.models import Collector
+from server.db.session import is_lost_race
 from server.sync import intake
 from server.sync.dedup import Outcome
 from server.sync.ingest import TMP_DIR, FileMove, IngestResult, ReceivedFile, ingest_submission, place_files
@@ -54,6 +57,7 @@ SPILL_BYTES = 1_000_000  # a part larger than this goes to disk as it arrives
 MAX_FIELD_BYTES = 1_000_000  # a form field that is not a file (the XML may come as one)
 READ_CHUNK = 256 * 1024
 HOOKS_KEY = "sahakum_after_submission"
+STORE_ATTEMPTS = 5  # a lost race is retried this many times before the 500
 
 SUCCESS_MESSAGE = "full submission upload was successful!"  # Central's exact text
 PARTIAL_MESSAGE = "Part of the submission was received. Collect sends the rest next."
@@ -266,12 +270,13 @@ def _store_in_transaction(
     collector_id: int,
     role: str,
 ) -> IngestResult:
-    """Classify, store, place files, COMMIT. A lost race on the unique (form_id, instance_id)
-    index rolls back and re-classifies: the second of two identical POSTs is then a resend."""
+    """Classify, store, place files, COMMIT. A lost race (the unique (form_id, instance_id)
+    index, a deadlock or serialization failure) rolls back and runs again, re-classifying:
+    the second of two identical POSTs is then a resend. Collect never sees the race."""
     data_dir = settings().data_dir
     # Classifies against what is stored, then writes: lock for write (SQLite: BEGIN IMMEDIATE).
     with database().session(lock_for_write=True) as tx:
-        for attempt in range(3):
+        for attempt in range(1, STORE_ATTEMPTS + 1):
             placed: list[tuple[FileMove, Path]] = []
             try:
                 result = ingest_submission(
@@ -282,11 +287,14 @@ def _store_in_transaction(
                 placed = list(zip(result.moves, place_files(data_dir, result.moves), strict=True))
                 tx.commit()  # durable before the 201 (design.md, issue 3)
                 return result
-            except IntegrityError:
+            except DBAPIError as exc:
                 tx.rollback()
                 _unplace(placed)
-                if attempt == 2:
+                if attempt == STORE_ATTEMPTS or not (isinstance(exc, IntegrityError) or is_lost_race(exc)):
                     raise
+                if not isinstance(exc, IntegrityError):
+                    logger.info("intake lost a database race (%s); retrying", type(exc.orig).__name__)
+                    time.sleep(random.uniform(0.01, 0.05) * attempt)  # noqa: S311 - jitter, not crypto
             except BaseException:
                 tx.rollback()
                 _unplace(placed)
