@@ -144,6 +144,17 @@ def _part_name(key: str, filename: str | None) -> str | None:
     return None
 
 
+def _read_body(stream: IO[bytes]) -> bytes:
+    """The next piece of the body. A body that cannot be read (a malformed chunk of a chunked
+    upload: gunicorn's InvalidChunkSize, werkzeug's OSError; a client gone mid-upload) is the
+    client's fault: 400, nothing stored. The exception types differ by server, hence broad."""
+    try:
+        return stream.read(READ_CHUNK)
+    except Exception as exc:
+        logger.info("submission body unreadable: %s", type(exc).__name__)
+        raise errors.SubmissionBadMultipart() from None
+
+
 def _segments(spool: _UploadSpool) -> Iterator[tuple[MultipartSegment, _HashingFile]]:
     """Stream the body through the parser; every part (file or field) into a spool handle.
     `multipart`'s push parser keeps no per-boundary regex (werkzeug compiles two per request,
@@ -158,7 +169,7 @@ def _segments(spool: _UploadSpool) -> Iterator[tuple[MultipartSegment, _HashingF
     try:
         with PushMultipartParser(boundary, max_segment_count=MAX_FORM_PARTS) as parser:
             while not parser.closed:
-                chunk = stream.read(READ_CHUNK)
+                chunk = _read_body(stream)
                 total += len(chunk)
                 if total > limit:
                     raise errors.SubmissionTooLarge()
