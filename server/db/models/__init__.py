@@ -81,6 +81,7 @@ from server.db.models.savings import (
 from server.db.models.staff import AuditEntry, StaffRole, StaffUser
 from server.db.models.submissions import (
     Attachment,
+    MergerHeartbeat,
     RejectedCopy,
     ReviewState,
     Submission,
@@ -131,6 +132,7 @@ __all__ = [
     "MemberPhone",
     "MemberStatus",
     "MergeEvent",
+    "MergerHeartbeat",
     "MonitoringVisit",
     "OrganisationType",
     "PairStatus",

@@ -158,3 +158,14 @@ class RejectedCopy(Base):
     xml_sha256: Mapped[str] = mapped_column(String(64))
     submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("collectors.id"), nullable=True)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class MergerHeartbeat(Base):
+    """One row per running merger process, rewritten every few seconds (server/sync/heartbeat.py):
+    /readyz and /metrics tell from it whether any merger is alive, on whichever server."""
+
+    __tablename__ = "merger_heartbeats"
+
+    id: Mapped[str] = mapped_column(String(80), primary_key=True)  # host:pid:random, no personal data
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    beat_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
