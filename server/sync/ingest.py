@@ -1,14 +1,13 @@
 """Store a parsed submission: versions, attachments, rejected copies. Flushes, never commits.
 
-The HTTP handler owns the transaction: it places the attachment files (`IngestResult.moves`),
-commits, and only then answers 201 (issue 3, durability). A concurrent identical POST loses the
-race on the unique (form_id, instance_id) index; the handler rolls back and calls
-`ingest_submission` again, which then classifies the request as a resend.
+The HTTP handler owns the transaction: it places the attachment files (`IngestResult.moves`,
+through server/storage.py), commits, and only then answers 201 (issue 3, durability). A
+concurrent identical POST loses the race on the unique (form_id, instance_id) index; the
+handler rolls back and calls `ingest_submission` again, which then classifies the request as a resend.
 """
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -30,11 +29,11 @@ from server.db.models import (
     SubmissionVersion,
     utcnow,
 )
+from server.storage import FileMove
 from server.sync.dedup import Incoming, Outcome, Stored, classify
 from server.sync.parse import ParsedSubmission
 from server.xforms.catalogue import check_use
 
-ATTACHMENTS_DIR = "attachments"
 TMP_DIR = "tmp"
 
 
@@ -47,12 +46,6 @@ class ReceivedFile:
     size: int
     sha256: str
     content_type: str | None = None
-
-
-@dataclass(frozen=True)
-class FileMove:
-    source: Path
-    stored_name: str  # generated; never the client's name or path
 
 
 @dataclass(frozen=True)
@@ -353,22 +346,3 @@ def _insert_new(
     if rows:
         conn.execute(_INSERT_ATTACHMENT, rows)
     return IngestResult(Outcome.NEW, submission_id, version_id, tuple(moves))
-
-
-def place_files(data_dir: Path, moves: tuple[FileMove, ...]) -> list[Path]:
-    """Rename the temporary uploads to their generated names and fsync the folder, so the rows
-    about to be committed never point at a file a power cut could lose."""
-    target_dir = data_dir / ATTACHMENTS_DIR
-    target_dir.mkdir(parents=True, exist_ok=True)
-    placed = []
-    for move in moves:
-        target = target_dir / move.stored_name
-        os.replace(move.source, target)
-        placed.append(target)
-    if placed:
-        fd = os.open(target_dir, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-    return placed

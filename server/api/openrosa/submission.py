@@ -19,7 +19,7 @@ import os
 import random
 import time
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -41,9 +41,10 @@ from server.api.openrosa.protocol import (
 )
 from server.db.models import Collector
 from server.db.session import is_lost_race
+from server.storage import AttachmentStore, FileMove
 from server.sync import intake
 from server.sync.dedup import Outcome
-from server.sync.ingest import TMP_DIR, FileMove, IngestResult, ReceivedFile, ingest_submission, place_files
+from server.sync.ingest import TMP_DIR, IngestResult, ReceivedFile, ingest_submission
 from server.sync.parse import ParsedSubmission, parse_submission
 from server.xforms import catalogue
 
@@ -284,23 +285,23 @@ def _store_in_transaction(
     """Classify, store, place files, COMMIT. A lost race (the unique (form_id, instance_id)
     index, a deadlock or serialization failure) rolls back and runs again, re-classifying:
     the second of two identical POSTs is then a resend. Collect never sees the race."""
-    data_dir = settings().data_dir
+    store = attachment_store()
     # Classifies against what is stored, then writes: lock for write (SQLite: BEGIN IMMEDIATE).
     with database().session(lock_for_write=True) as tx:
         for attempt in range(1, STORE_ATTEMPTS + 1):
-            placed: list[tuple[FileMove, Path]] = []
+            placed: list[FileMove] = []
             try:
                 result = ingest_submission(
                     tx, parsed, xml, collector_id=collector_id, collector_role=role, files=received
                 )
                 for move in result.moves:
                     spool.by_path(move.source).sync()
-                placed = list(zip(result.moves, place_files(data_dir, result.moves), strict=True))
+                placed = store.place(result.moves)
                 tx.commit()  # durable before the 201 (design.md, issue 3)
                 return result
             except DBAPIError as exc:
                 tx.rollback()
-                _unplace(placed)
+                store.unplace(placed)
                 if attempt == STORE_ATTEMPTS or not (isinstance(exc, IntegrityError) or is_lost_race(exc)):
                     raise
                 if not isinstance(exc, IntegrityError):
@@ -308,16 +309,13 @@ def _store_in_transaction(
                     time.sleep(random.uniform(0.01, 0.05) * attempt)  # noqa: S311 - jitter, not crypto
             except BaseException:
                 tx.rollback()
-                _unplace(placed)
+                store.unplace(placed)
                 raise
     raise AssertionError("unreachable")
 
 
-def _unplace(placed: Iterable[tuple[FileMove, Path]]) -> None:
-    """The commit failed: put the uploads back so a retry (or the cleanup) finds them."""
-    for move, target in placed:
-        if target.exists():
-            os.replace(target, move.source)
+def attachment_store() -> AttachmentStore:
+    return current_app.extensions["sahakum_files"]
 
 
 def _run_hooks(app: Flask, submission_id: uuid.UUID) -> None:
