@@ -171,7 +171,8 @@ def test_readyz__mergers_expected__not_ready_until_a_merger_beats_and_again_once
     with db.transaction() as s:
         s.add(MergerHeartbeat(id="host:1:dead", beat_at=utcnow() - timedelta(minutes=5)))
     r = client.get("/readyz")
-    assert r.status_code == 503 and r.get_json()["checks"]["merger"].startswith("no merger alive (last heartbeat: 3")
+    assert r.status_code == 503
+    assert r.get_json()["checks"]["merger"].startswith("no merger alive (last heartbeat: 3")
 
 
 def test_readyz__serve_expects_mergers_unless_merging_after_reply(settings: Settings) -> None:

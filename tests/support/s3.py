@@ -29,16 +29,16 @@ class S3Server:
         return {
             "AWS_ENDPOINT_URL": self.endpoint,
             "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",  # noqa: S105 - moto accepts any
+            "AWS_SECRET_ACCESS_KEY": "testing",
             "AWS_DEFAULT_REGION": REGION,
         }
 
-    def client(self):  # noqa: ANN201 - a boto3 client (untyped)
+    def client(self):
         import boto3
 
         return boto3.client(
             "s3", endpoint_url=self.endpoint, region_name=REGION,
-            aws_access_key_id="testing", aws_secret_access_key="testing",  # noqa: S106
+            aws_access_key_id="testing", aws_secret_access_key="testing",
         )
 
     def new_bucket(self) -> str:
