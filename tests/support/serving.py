@@ -9,9 +9,10 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import IO
 
 import requests
 
@@ -49,28 +50,47 @@ def wait_until_up(base: str, timeout: float = 120.0) -> None:
 
 
 @contextmanager
+def serving_all(
+    envs: Sequence[Mapping[str, str]], *, workers: int = 1, threads: int = 4, mergers: int = 0,
+    logs: Sequence[Path | None] | None = None,
+) -> Iterator[list[str]]:
+    """Start one `sahakum serve` per environment, all at once (they boot side by side), on
+    free ports; yields their base URLs once all answer; stops them and their mergers."""
+    procs: list[subprocess.Popen[bytes]] = []
+    outs: list[IO[bytes]] = []
+    bases = []
+    try:
+        for env, log in zip(envs, logs or [None] * len(envs), strict=True):
+            port = free_port()
+            out = open(log, "ab") if log else open(os.devnull, "wb")  # noqa: SIM115 - closed below
+            outs.append(out)
+            procs.append(subprocess.Popen(
+                [SAHAKUM, "serve", "--port", str(port), "--workers", str(workers), "--threads",
+                 str(threads), "--mergers", str(mergers)],
+                env=dict(env), stdout=out, stderr=out,
+            ))
+            bases.append(f"http://127.0.0.1:{port}")
+        for base in bases:
+            wait_until_up(base)
+        yield bases
+    finally:
+        for proc in procs:
+            proc.send_signal(signal.SIGTERM)
+        for proc in procs:
+            try:
+                proc.wait(timeout=40)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        for out in outs:
+            out.close()
+
+
+@contextmanager
 def serving(
     env: Mapping[str, str], *, workers: int = 1, threads: int = 4, mergers: int = 0,
     log: Path | None = None,
 ) -> Iterator[str]:
     """Start `sahakum serve` on a free port; yields its base URL; stops it and its mergers."""
-    port = free_port()
-    out = open(log, "ab") if log else subprocess.DEVNULL  # noqa: SIM115 - closed below
-    proc = subprocess.Popen(
-        [SAHAKUM, "serve", "--port", str(port), "--workers", str(workers), "--threads", str(threads),
-         "--mergers", str(mergers)],
-        env=dict(env), stdout=out, stderr=out,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_up(base)
-        yield base
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=40)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        if log and out is not subprocess.DEVNULL:
-            out.close()
+    with serving_all([env], workers=workers, threads=threads, mergers=mergers, logs=[log]) as bases:
+        yield bases[0]
