@@ -18,7 +18,9 @@ from server.db.models import (
     Course,
     CourseCategory,
     Distribution,
+    DuplicateVisitStatus,
     MonitoringVisit,
+    PossibleDuplicateVisit,
     SubmissionVersion,
     TrainingSession,
     Village,
@@ -122,12 +124,23 @@ def workplace_monitoring(ctx: ReportContext, visits: dict[uuid.UUID | None, Visi
                        ("forced_labour", "workplaces with any forced-labour indicator")):
         ids = places[key]
         ind.breakdown(label, {"commune": Counter(ctx.commune_of_workplace(w) for w in ids)}, len(ids))
+    # domain.md 5: "possible duplicates pending: N" beside the counts they would change.
+    ind.add("possible duplicate visits pending (counted once)", "total", _duplicate_visits_pending(ctx))
     risk = _risk_at_end(ctx)
     for level in ("red", "amber"):
         ids = [w for w, r in risk.items() if r == level]
         ind.breakdown(f"workplaces {level} at period end",
                       {"commune": Counter(ctx.commune_of_workplace(w) for w in ids)}, len(ids))
     return ind
+
+
+def _duplicate_visits_pending(ctx: ReportContext) -> int:
+    p = ctx.period
+    return ctx.session.scalar(
+        select(func.count()).select_from(PossibleDuplicateVisit)
+        .where(PossibleDuplicateVisit.status == DuplicateVisitStatus.PENDING,
+               PossibleDuplicateVisit.visit_date.between(p.start, p.end))
+    ) or 0
 
 
 def employer_negotiation(ctx: ReportContext, visits: dict[uuid.UUID | None, VisitStats]) -> Indicator:
@@ -181,6 +194,12 @@ def village_data(ctx: ReportContext) -> Indicator:
     ind.add("on-time rate (%)", "total", rate(len(on_time), len(reports)), base=len(reports))
     ind.breakdown("village reports", {"commune": Counter(r.commune_code or "unknown" for r in reports)},
                   len(reports))
+    pending = ctx.session.scalar(
+        select(func.count()).select_from(VillageReport)
+        .where(VillageReport.status == VillageReportStatus.CORRECTION_PENDING,
+               VillageReport.period_ym.in_(months))
+    ) or 0
+    ind.add("village-report corrections pending (not counted)", "total", pending)
     trained = _village_trained(ctx)
     ind.add("village chiefs and councillors trained (village data training)", "total", trained)
     for label, column in (("women 15-24 who left", "n_left_women_15_24"),
