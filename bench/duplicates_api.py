@@ -101,16 +101,27 @@ def seed(db: Database, n_pairs: int, rng: random.Random) -> uuid.UUID:
     return some_cluster
 
 
-def timed(client: Any, url: str, headers: dict[str, str], repeat: int) -> tuple[float, float, int]:
+PROFILER: Any = None  # a cProfile.Profile with --profile
+
+
+def timed(client: Any, url: str, headers: dict[str, str], repeat: int) -> tuple[float, float, int, float]:
+    """(median ms, p95 ms, items, median CPU ms of this process: the app and, on SQLite, the
+    database; a figure that a loaded machine hardly changes)."""
     ms: list[float] = []
+    cpu: list[float] = []
     count = 0
     for _ in range(repeat):
-        t0 = time.perf_counter()
+        if PROFILER is not None:
+            PROFILER.enable()
+        t0, c0 = time.perf_counter(), time.process_time()
         r = client.get(url, headers=headers)
         ms.append((time.perf_counter() - t0) * 1000)
+        cpu.append((time.process_time() - c0) * 1000)
+        if PROFILER is not None:
+            PROFILER.disable()
         assert r.status_code == 200, r.data[:200]
         count = len(r.get_json())
-    return statistics.median(ms), ml.percentile(ms, 0.95), count
+    return statistics.median(ms), ml.percentile(ms, 0.95), count, statistics.median(cpu)
 
 
 def run_database(kind: str, url: str, args: argparse.Namespace, tmp: Path) -> list[dict[str, Any]]:
@@ -135,10 +146,11 @@ def run_database(kind: str, url: str, args: argparse.Namespace, tmp: Path) -> li
             ("clusters, first page", "/api/v1/duplicates/clusters"),
         ):
             timed(client, path, headers, 2)  # warm-up
-            p50, p95, count = timed(client, path, headers, args.repeat)
+            p50, p95, count, cpu = timed(client, path, headers, args.repeat)
             rows.append({"db": kind, "pending": pending, "request": label, "p50": p50, "p95": p95,
-                         "items": count})  # fmt: skip
-            print(f"[{kind}] {label}: {p50:.1f} / {p95:.1f} ms ({count} items)", file=sys.stderr)
+                         "items": count, "cpu": cpu})  # fmt: skip
+            print(f"[{kind}] {label}: {p50:.1f} / {p95:.1f} ms, CPU {cpu:.1f} ms ({count} items)",
+                  file=sys.stderr)
         app.extensions["sahakum_db"].dispose()
         return rows
     finally:
@@ -154,7 +166,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pairs", type=int, default=10_000)
     parser.add_argument("--repeat", type=int, default=30)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--quick", action="store_true", help="--repeat 5")
+    parser.add_argument("--profile", action="store_true", help="cProfile the timed requests")
     args = parser.parse_args(argv)
+    if args.quick:
+        args.repeat = 5
+    if args.profile:
+        import cProfile
+
+        global PROFILER
+        PROFILER = cProfile.Profile()
     if not args.pg and not args.sqlite:
         args.sqlite = True
     rows: list[dict[str, Any]] = []
@@ -169,12 +190,16 @@ def main(argv: list[str] | None = None) -> int:
             rows += run_database("sqlite", f"sqlite:///{tmp}/bench.sqlite3", args, Path(tmp) / "sqlite")
     command = "python bench/duplicates_api.py " + " ".join(argv if argv is not None else sys.argv[1:])
     lines = ["# Duplicate queue API", "", f"`{command}`", "",
-             "| database | pending pairs | request | p50 ms | p95 ms | items |",
-             "|---|---:|---|---:|---:|---:|"]
+             "| database | pending pairs | request | p50 ms | p95 ms | CPU ms (p50) | items |",
+             "|---|---:|---|---:|---:|---:|---:|"]
     lines += [f"| {r['db']} | {r['pending']:,} | {r['request']} | {r['p50']:.1f} | {r['p95']:.1f} "
-              f"| {r['items']} |" for r in rows]  # fmt: skip
+              f"| {r['cpu']:.1f} | {r['items']} |" for r in rows]  # fmt: skip
     md = "\n".join(lines) + "\n"
     print(md)
+    if PROFILER is not None:
+        import pstats
+
+        pstats.Stats(PROFILER, stream=sys.stderr).sort_stats("cumulative").print_stats(40)
     OUT.parent.mkdir(parents=True, exist_ok=True)
     with OUT.open("a", encoding="utf-8") as fh:
         fh.write(md + "\n")

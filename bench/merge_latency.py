@@ -260,6 +260,7 @@ class SqlMeter:
 @dataclass
 class Sample:
     ms: float
+    cpu_ms: float
     db_ms: float
     statements: int
     candidates: int
@@ -310,13 +311,13 @@ def measure(db: Database, world: World, n: int, meter: SqlMeter) -> list[Sample]
             st0, sec0 = meter.statements, meter.seconds
             if PROFILER is not None:
                 PROFILER.enable()
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             result = process_submission(db, sid)
-            elapsed = time.perf_counter() - t0
+            elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
             if PROFILER is not None:
                 PROFILER.disable()
             samples.append(Sample(
-                ms=elapsed * 1000, db_ms=(meter.seconds - sec0) * 1000,
+                ms=elapsed * 1000, cpu_ms=cpu * 1000, db_ms=(meter.seconds - sec0) * 1000,
                 statements=meter.statements - st0, candidates=sum(counts), kind=kind, ok=result.ok,
                 pairs=len(result.outcome.candidate_pairs) if result.outcome else 0,
             ))  # fmt: skip
@@ -357,6 +358,8 @@ def summarise(kind: str, size: int, samples: list[Sample]) -> dict[str, Any]:
         "p95": percentile(ms, 0.95),
         "p99": percentile(ms, 0.99),
         "max": max(ms),
+        "cpu50": statistics.median(s.cpu_ms for s in samples),
+        "cpu95": percentile([s.cpu_ms for s in samples], 0.95),
         "cand_mean": statistics.mean(s.candidates for s in samples),
         "cand_p95": percentile([s.candidates for s in samples], 0.95),
         "cand_max": max(s.candidates for s in samples),
@@ -400,7 +403,8 @@ def run_database(kind: str, url: str, sizes: list[int], n: int, seed: int, expla
             row = summarise(kind, members, samples)
             row["keys"] = keys
             rows.append(row)
-            print(f"[{kind}] {members}: p50 {row['p50']:.1f} ms p95 {row['p95']:.1f} ms", file=sys.stderr)
+            print(f"[{kind}] {members}: p50 {row['p50']:.1f} ms p95 {row['p95']:.1f} ms, "
+                  f"CPU p50 {row['cpu50']:.1f} ms, {row['stmts']:.0f} statements", file=sys.stderr)
             if explain and not db.is_sqlite:
                 notes += [f"#### EXPLAIN, PostgreSQL, {members} members", ""]
                 notes += explain_lookups(db, world, meter)
@@ -416,14 +420,16 @@ def table(rows: list[dict[str, Any]], command: str) -> str:
         f"`{command}`",
         "",
         "| database | existing members | linkage keys | n | p50 ms | p95 ms | p99 ms | max ms "
-        "| candidates compared (mean / p95 / max) | SQL statements (median) | time in DB | failed |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|",
+        "| candidates compared (mean / p95 / max) | CPU ms p50 / p95 (merger process) "
+        "| SQL statements (median) | time in DB | failed |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---|---|---:|---:|---:|",
     ]
     for r in rows:
         lines.append(
             f"| {r['db']} | {r['size']:,} | {r['keys']:,} | {r['n']} | {r['p50']:.1f} | {r['p95']:.1f} "
             f"| {r['p99']:.1f} | {r['max']:.1f} | {r['cand_mean']:.1f} / {r['cand_p95']} / {r['cand_max']} "
-            f"| {r['stmts']:.0f} | {r['db_share']:.0%} | {r['failed']} |"
+            f"| {r['cpu50']:.1f} / {r['cpu95']:.1f} | {r['stmts']:.0f} | {r['db_share']:.0%} "
+            f"| {r['failed']} |"
         )
     lines.append("")
     by_db: dict[str, list[dict[str, Any]]] = {}
@@ -460,7 +466,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-explain", action="store_true")
     parser.add_argument("--profile", action="store_true",
                         help="cProfile the measured merges; top functions to stderr")
+    parser.add_argument("--quick", action="store_true", help="--sizes 2000 --n 100 --no-explain")
     args = parser.parse_args(argv)  # fmt: skip
+    if args.quick:
+        args.sizes, args.n, args.no_explain = "2000", 100, True
     sizes = sorted(int(s) for s in args.sizes.split(","))
     if args.profile:
         import cProfile
@@ -490,6 +499,7 @@ def main(argv: list[str] | None = None) -> int:
         import pstats
 
         pstats.Stats(PROFILER, stream=sys.stderr).sort_stats("cumulative").print_stats(45)
+        pstats.Stats(PROFILER, stream=sys.stderr).sort_stats("tottime").print_stats(30)
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(md, encoding="utf-8")
     return 0

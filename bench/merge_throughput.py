@@ -77,12 +77,16 @@ def store(db: Database, items: list[tuple[str, dict[str, str]]]) -> list[uuid.UU
         return [add_submission(s, form, answers, by=by).id for form, answers in items]
 
 
+CPU_MS: list[float] = []  # CPU ms of this process per timed merge (load-independent)
+
+
 def timed_merges(db: Database, ids: list[uuid.UUID]) -> list[float]:
     out: list[float] = []
     for sid in ids:
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         result = worker.process_submission(db, sid)
         out.append((time.perf_counter() - t0) * 1000)
+        CPU_MS.append((time.process_time() - c0) * 1000)
         assert result.ok, result.error
     return out
 
@@ -118,7 +122,9 @@ def run_database(kind: str, url: str, args: argparse.Namespace) -> dict[str, Any
         row["hot_last"] = stats(hot_ms[-50:])
         cold_ids = store(db, [("workplace_visit", visit_answers(rng.choice(others), rng.randrange(700), rng))
                               for _ in range(100)])  # fmt: skip
+        CPU_MS.clear()
         row["cold"] = stats(timed_merges(db, cold_ids))
+        row["cold_cpu"] = statistics.median(CPU_MS)
         items: list[tuple[str, dict[str, str]]] = []
         for _kind, x in ml.make_intakes(world, args.n // 2):
             items.append(("member_intake", ml.form_answers(x, wps)))
@@ -126,11 +132,11 @@ def run_database(kind: str, url: str, args: argparse.Namespace) -> dict[str, Any
                   for _ in range(args.n - len(items))]  # fmt: skip
         rng.shuffle(items)
         store(db, items)
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         batch = worker.process_pending(db, limit=len(items) + 10)
-        seconds = time.perf_counter() - t0
+        seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
         row.update(n=len(items), merged=len(batch.merged), failed=len(batch.failed), seconds=seconds,
-                   rate=len(batch.merged) / seconds)
+                   rate=len(batch.merged) / seconds, cpu_ms=cpu * 1000 / max(1, len(batch.merged)))
         print(f"[{kind}] {row}", file=sys.stderr)
     finally:
         db.dispose()
@@ -141,12 +147,14 @@ def table(rows: list[dict[str, Any]], command: str) -> str:
     lines = [
         "# Merge throughput and visit latency", "", f"`{command}`", "",
         "| database | members | visits, 1st 50 on a busy workplace p50 / p95 ms "
-        "| its last 50 visits | visits, other workplaces | mixed merges | merged/s (one process) |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        "| its last 50 visits | visits, other workplaces | visit CPU ms (p50) | mixed merges "
+        "| merged/s (one process) | merger CPU ms per mixed merge |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
         lines.append(f"| {r['db']} | {r['size']:,} | {r['hot_first']} | {r['hot_last']} | {r['cold']} "
-                     f"| {r['merged']:,} ({r['failed']} failed) | **{r['rate']:.0f}** |")
+                     f"| {r['cold_cpu']:.1f} | {r['merged']:,} ({r['failed']} failed) | **{r['rate']:.0f}** "
+                     f"| {r['cpu_ms']:.1f} |")
     return "\n".join(lines) + "\n"
 
 
@@ -160,7 +168,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n", type=int, default=1_000, help="mixed submissions drained")
     parser.add_argument("--hot", type=int, default=300, help="visits to one workplace")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--quick", action="store_true", help="--size 2000 --n 300 --hot 100")
     args = parser.parse_args(argv)
+    if args.quick:
+        args.size, args.n, args.hot = 2000, 300, 100
     if not args.pg and not args.sqlite:
         args.sqlite = True
     rows = []

@@ -12,7 +12,13 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Integer, and_, bindparam, case, delete, func, insert, or_, select, union_all
+from sqlalchemy import (
+    bindparam,
+    delete,
+    func,
+    insert,
+    select,
+)
 from sqlalchemy.orm import Session
 
 from server.db.models import (
@@ -26,7 +32,7 @@ from server.db.models import (
     Workplace,
     utcnow,
 )
-from server.sync import match
+from server.sync import key_lookup, match
 from server.sync.clusters import ordered_pair
 
 
@@ -101,41 +107,6 @@ def replace_linkage_keys(
         )
 
 
-_NO_YEAR_LO, _NO_YEAR_HI = -(10**6), 10**6
-
-
-@functools.lru_cache(maxsize=64)
-def _key_lookup(n_keys: int, members: bool) -> Any:
-    """The blocking query for ``n_keys`` keys (bound parameters ``k0``… ``entity_type``, and
-    ``lo``/``hi`` for members), built once per shape: building a 13-way UNION per intake cost
-    more than running it."""
-    cap = match.MAX_KEY_CANDIDATES
-    entity_type = bindparam("entity_type", type_=LinkageKey.__table__.c.entity_type.type)
-    per_key = [
-        select(LinkageKey.key, LinkageKey.entity_id)
-        .where(LinkageKey.entity_type == entity_type, LinkageKey.key == bindparam(f"k{i}"))
-        .limit(cap + 1)
-        .subquery()
-        for i in range(n_keys)
-    ]
-    rows_q = union_all(*(select(q.c.key, q.c.entity_id) for q in per_key))
-    if not members:
-        return rows_q
-    u = rows_q.subquery()
-    lo, hi = bindparam("lo", type_=Integer()), bindparam("hi", type_=Integer())
-    usable = and_(
-        Member.merged_into_member_id.is_(None),
-        or_(
-            Member.birth_year_min.is_(None),
-            Member.birth_year_max.is_(None),
-            and_(Member.birth_year_max >= lo, Member.birth_year_min <= hi),
-        ),
-    )
-    return select(u.c.key, u.c.entity_id, case((usable, 1), else_=0)).join(
-        Member, Member.id == u.c.entity_id
-    )
-
-
 def candidates_by_keys(
     session: Session,
     entity_type: EntityType,
@@ -174,11 +145,16 @@ def candidates_by_keys(
     params: dict[str, Any] = {f"k{i}": k for i, k in enumerate(keys)}
     params["entity_type"] = entity_type
     if member_filter:
-        lo, hi = birth_years if birth_years is not None else (_NO_YEAR_LO, _NO_YEAR_HI)
+        lo, hi = birth_years if birth_years is not None else (key_lookup.NO_YEAR_LO, key_lookup.NO_YEAR_HI)
         params.update(lo=lo, hi=hi)
-        rows = session.execute(_key_lookup(len(keys), True), params).all()
+        if key_lookup.one_statement(session):
+            hits, ok, counts = key_lookup.pg_member_rows(session, keys, exclude, params)
+            if key_counts is not None:
+                key_counts.update(counts)
+            return match.rank_candidates({k: h & ok for k, h in hits.items()}, key_counts, limit)
+        rows = session.execute(key_lookup.key_lookup(len(keys), True), params).all()
     else:
-        rows = [(k, i, 1) for k, i in session.execute(_key_lookup(len(keys), False), params)]
+        rows = [(k, i, 1) for k, i in session.execute(key_lookup.key_lookup(len(keys), False), params)]
     by_key: dict[str, set[uuid.UUID]] = {}
     ok: set[uuid.UUID] = set()
     for key, entity_id, usable_row in rows:

@@ -119,11 +119,6 @@ def process_submission(db: Database, submission_id: uuid.UUID) -> ProcessResult:
         try:
             with db.transaction(lock_for_write=True) as session:
                 outcome = merge_submission(session, submission_id)
-                if not outcome.skipped:
-                    sub = session.get(Submission, submission_id)
-                    if sub is not None:
-                        sub.merge_attempts = (sub.merge_attempts or 0) + 1
-                        sub.updated_at = utcnow()
         except TRANSIENT_ERRORS as exc:
             if attempt < TRANSIENT_RETRIES:
                 time.sleep(random.uniform(0.05, 0.2) * attempt)  # noqa: S311 - jitter, not crypto
@@ -227,17 +222,14 @@ def _claim_and_merge_pg(
         try:
             with db.transaction() as session:
                 query = _pending_query(exclude, policy) if sid is None else _same_if_pending(sid, policy)
-                claimed = session.scalar(query.with_for_update(skip_locked=True))
+                # The whole row, locked: the merge takes it from the session, no second read.
+                claimed = session.scalar(
+                    query.with_only_columns(Submission).with_for_update(skip_locked=True)
+                )
                 if claimed is None:
                     return sid, None  # nothing pending, or another merger took it over
-                sid = claimed
-                outcome = merge_submission(session, sid)
-                if not outcome.skipped:
-                    session.execute(
-                        update(Submission)
-                        .where(Submission.id == sid)
-                        .values(merge_attempts=Submission.merge_attempts + 1, updated_at=utcnow())
-                    )
+                sid = claimed.id
+                outcome = merge_submission(session, sid, locked=True)
         except TRANSIENT_ERRORS as exc:
             if sid is None:
                 raise

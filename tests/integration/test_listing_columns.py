@@ -115,3 +115,39 @@ def test_migration_0009__backfills_the_columns_from_the_case_rows(
     db.engine.dispose()
     assert columns(db, visit) == (date(2026, 11, 20), False, "180102", True)
     assert columns(db, report) == (date(2026, 11, 1), True, "180101", False)
+
+
+def _stored_and_read_back(db: Database, iid: str) -> tuple[tuple, tuple]:
+    """The columns a first merge stored (from what its handler wrote) and the same columns read
+    back from the case rows, as an edit's merge does."""
+    from server.sync.merge import list_columns
+
+    with db.transaction() as s:
+        sub = s.scalar(select(Submission).where(Submission.root_instance_id == iid))
+        stored = (sub.event_date, sub.event_month, sub.commune_code, sub.has_alert)
+        list_columns.stamp(s, sub)
+        read = (sub.event_date, sub.event_month, sub.commune_code, sub.has_alert)
+        s.rollback()
+    return stored, read
+
+
+def test_first_merge__columns_from_the_handler_equal_the_columns_read_from_the_case_rows(db: Database):
+    from tests.integration.test_merge_intake import intake
+
+    wp = workplace(db, "Golden Star KTV", "18010201", "180102")
+    iids = [
+        submit(db, "workplace_visit", visit_answers(wp, visit_date="2026-11-20", fl_seen="violence")),
+        submit(db, "workplace_visit", visit_answers(wp, visit_date="2026-11-21")),
+        submit(db, "village_data", village_answers(), by="V18010101"),
+        submit(db, "member_intake", intake()),  # a new workplace typed in
+        submit(db, "member_intake", intake(member_code="7K3Q9M-Y", workplace_in_list="yes",
+                                           workplace=str(wp), workplace_new_name=None)),
+        submit(db, "member_intake", intake(member_code=None, is_minor="yes", age_years="15",
+                                           age_stated="15")),  # a minor: no member, a referral
+        submit(db, "member_intake", intake(member_code="7K3Q9M-X", phone="0970009999")),  # same card
+        submit(db, "member_intake", intake(member_code="7K3Q9M-Z", consent="no")),
+    ]
+    for iid in iids:
+        stored, read = _stored_and_read_back(db, iid)
+        assert stored == read, iid
+    assert {_stored_and_read_back(db, i)[0][3] for i in iids} == {True, False}

@@ -282,3 +282,29 @@ def test_visit__same_name_other_commune__no_candidate(db: Database, wp_id: uuid.
                      wp_commune="180207", wp_village="18020701"))
     with db.sessionmaker() as s:
         assert s.scalar(select(func.count()).select_from(CandidatePair)) == 0
+
+
+def test_visit__risk_and_previous_access_follow_visit_date_whatever_the_arrival_order(
+    db: Database, wp_id: uuid.UUID
+) -> None:
+    def risk() -> str:
+        with db.sessionmaker() as s:
+            return s.get(Workplace, wp_id).risk_level.value
+
+    def triggers(sid: uuid.UUID) -> list[str]:
+        with db.sessionmaker() as s:
+            return s.scalar(select(MonitoringVisit).where(MonitoringVisit.submission_id == sid)).triggers
+
+    submit(db, visit(wp_id, visit_date="2026-11-20", pay_type="not_paid_yet"))  # amber
+    assert risk() == "amber"
+    submit(db, visit(wp_id, visit_date="2026-11-10"))  # arrives late, older: not the latest
+    assert risk() == "amber"
+    submit(db, visit(wp_id, visit_date="2026-11-20"))  # same date, arrived after: the latest
+    assert risk() == "green"
+    refused = submit(db, visit(wp_id, visit_date="2026-11-05", access="refused"))
+    assert "ACC" not in triggers(refused) and risk() == "green"
+    # The visit before 2026-11-07 is the refused one of 2026-11-05, not the latest (2026-11-20).
+    again = submit(db, visit(wp_id, visit_date="2026-11-07", access="refused"))
+    assert "ACC" in triggers(again) and risk() == "green"
+    latest = submit(db, visit(wp_id, visit_date="2026-11-25", access="refused"))
+    assert "ACC" not in triggers(latest) and risk() == "amber"

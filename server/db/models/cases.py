@@ -27,6 +27,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     Uuid,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -597,6 +598,8 @@ class CandidatePair(Base):
         UniqueConstraint("entity_type", "a_id", "b_id"),
         # The review queue: pending pairs, best score first.
         Index("ix_candidate_pairs_queue", "status", "score"),
+        # A page of the queue in its order (best first) reads one page of the index, no sort.
+        Index("ix_candidate_pairs_queue_order", "status", text("score DESC"), "created_at", "id"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_uuid)

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from server.db.models import Submission, SubmissionVersion
+from server.db.models import Collector, Submission, SubmissionVersion
 from server.sync.merge.answers import EntityMeta, parse_date
 
 
@@ -47,6 +47,12 @@ class MergeContext:
     event_date: date
     outcome: MergeOutcome
     remerge: bool  # an earlier version of this submission was merged already
+    # What the staff list's filter columns take from this merge, when the handler knows it
+    # without reading back (a first merge): list_columns.Listed, and whether an alert is
+    # active. None: list_columns reads the case rows.
+    listed: tuple[date | None, str | None, bool] | None = None
+    has_alert: bool | None = None
+    account: Collector | None = None  # the collector account that sent this version
 
     @property
     def vid(self) -> int:

@@ -71,8 +71,8 @@ def _conflict(
     this update also changes to another value."""
     base = entity.base_version if entity else None
     branch = entity.branch_id if entity else None
-    if base is None:
-        return None, []
+    if base is None or base >= wp.version:
+        return None, []  # no update can be newer than the workplace's own version
     parallel = select(WV.id).where(WV.workplace_id == wp.id, WV.version > base)
     if branch:
         parallel = parallel.where(or_(WV.branch_id.is_(None), WV.branch_id != branch))

@@ -18,9 +18,22 @@ from sqlalchemy.orm import Session
 from server.db.models import Submission
 from server.db.models.cases import Member, MonitoringVisit, ReferralSource, VillageReport, Workplace
 
+#: What a merge handler wrote for the list: (event date, commune, dated by a month).
+Listed = tuple[date | None, str | None, bool]
+NOTHING_LISTED: Listed = (None, None, False)
 
-def stamp(session: Session, sub: Submission) -> None:
-    """Set `sub.event_date`, `event_month`, `commune_code` and `has_alert` from its case rows."""
+
+def stamp(
+    session: Session, sub: Submission, *, listed: Listed | None = None, has_alert: bool | None = None
+) -> None:
+    """Set `sub.event_date`, `event_month`, `commune_code` and `has_alert` from its case rows.
+
+    A first merge passes what its handler wrote (``listed``, ``has_alert``), so the hot path
+    reads nothing back; an edit's merge (which may have moved or removed rows) reads them."""
+    if listed is not None and has_alert is not None:
+        sub.event_date, sub.commune_code, sub.event_month = listed
+        sub.has_alert = has_alert
+        return
     event: tuple[date | None, str | None] = (None, None)
     for found in (
         session.execute(

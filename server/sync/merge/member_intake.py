@@ -21,6 +21,7 @@ from server.db.models import (
 )
 from server.sync import alerts as rules
 from server.sync import cases, clusters, linkage, match
+from server.sync.merge import list_columns
 from server.sync.merge.context import MergeContext
 from server.sync.merge.members import add_first_aliases, auto_link, find_candidates, sync_aliases
 from server.sync.merge.referrals import About, sync_referrals
@@ -105,6 +106,10 @@ def merge_intake(ctx: MergeContext) -> None:
             cases.set_fields(s, m, EntityType.MEMBER, {"status": MemberStatus.WITHDRAWN},
                              version_id=ctx.vid)
     ctx.outcome.member_id = member.id if member else None
+    if member is not None and member.source_submission_id == ctx.submission.id:
+        ctx.listed = (ctx.event_date, workplace.commune_code if workplace else None, False)
+    else:  # a minor, no consent, or joined the member of the same card: not dated by it
+        ctx.listed = list_columns.NOTHING_LISTED
     sync_referrals(ctx, rules.intake_alerts(ctx.answers), About(
         workplace_id=workplace.id if workplace else None,
         member_id=member.id if member else None,

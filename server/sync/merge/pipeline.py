@@ -22,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.db.models import (
+    Collector,
     Form,
     FormVersion,
     Submission,
@@ -51,19 +52,23 @@ HANDLERS: dict[str, Callable[[MergeContext], None]] = {
 }
 
 
-def _current_version(session: Session, sub: Submission) -> tuple[SubmissionVersion, str, str | None]:
-    """(current version, its form's id, the form version's md5), one query."""
+def _current_version(
+    session: Session, sub: Submission
+) -> tuple[SubmissionVersion, str, str | None, Collector | None]:
+    """(current version, its form's id, the form version's md5, the account that sent it: a
+    visit checks its communes), one query."""
     row = session.execute(
-        select(SubmissionVersion, Form.xml_form_id, FormVersion.md5)
+        select(SubmissionVersion, Form.xml_form_id, FormVersion.md5, Collector)
         .outerjoin(FormVersion, FormVersion.id == SubmissionVersion.form_version_id)
         .outerjoin(Form, Form.id == sub.form_id)
+        .outerjoin(Collector, Collector.id == SubmissionVersion.submitted_by_id)
         .where(SubmissionVersion.submission_id == sub.id, SubmissionVersion.is_current.is_(True))
         .order_by(SubmissionVersion.id.desc())
         .limit(1)
     ).first()
     if row is None:
         raise MergeError("no_current_version")
-    return row[0], row[1] or "", row[2]
+    return row[0], row[1] or "", row[2], row[3]
 
 
 #: Repeat names by form version content (md5): form versions never change once published.
@@ -101,13 +106,17 @@ def _context(
     )
 
 
-def merge_submission(session: Session, submission_id: uuid.UUID) -> MergeOutcome:
-    """Merge the current version of one submission. Idempotent; flushes, never commits."""
+def merge_submission(session: Session, submission_id: uuid.UUID, *, locked: bool = False) -> MergeOutcome:
+    """Merge the current version of one submission. Idempotent; flushes, never commits.
+
+    ``locked``: this transaction has already loaded the row ``FOR UPDATE`` (a merger's
+    claim), so it is taken from the session without reading it again."""
     outcome = MergeOutcome(submission_id=submission_id)
-    sub = session.get(Submission, submission_id, with_for_update=True, populate_existing=True)
+    sub = (session.get(Submission, submission_id) if locked else
+           session.get(Submission, submission_id, with_for_update=True, populate_existing=True))
     if sub is None:
         raise MergeError("submission_unknown")
-    version, outcome.form_id, md5 = _current_version(session, sub)
+    version, outcome.form_id, md5, account = _current_version(session, sub)
     outcome.version_id = version.id
     if sub.merged_version_id == version.id:
         outcome.skipped, outcome.reason = True, "already_merged"
@@ -118,16 +127,22 @@ def merge_submission(session: Session, submission_id: uuid.UUID) -> MergeOutcome
         outcome.skipped, outcome.reason = True, "encrypted"
         return outcome
     ctx = _context(session, sub, version, outcome, _repeats(session, version, md5))
+    ctx.account = account
     handler = HANDLERS.get(outcome.form_id)
     if handler is None:
         raise MergeError("form_not_mergeable")
     handler(ctx)
-    session.flush()  # the case rows the handler wrote, read back by list_columns.stamp
-    list_columns.stamp(session, sub)
+    if ctx.listed is None or ctx.has_alert is None:
+        session.flush()  # the case rows the handler wrote, read back by list_columns.stamp
+    list_columns.stamp(session, sub, listed=None if ctx.remerge else ctx.listed,
+                       has_alert=None if ctx.remerge else ctx.has_alert)
     sub.merged_version_id = version.id
     sub.merged_at = utcnow()
     sub.state = SubmissionState.MERGED
     sub.merge_error = None
+    # Counted here so that the worker needs no statement of its own after the merge.
+    sub.merge_attempts = (sub.merge_attempts or 0) + 1
+    sub.updated_at = utcnow()
     session.flush()
     return outcome
 

@@ -94,6 +94,8 @@ def sync_referrals(ctx: MergeContext, alerts: list[rules.Alert], about: About) -
     for key, w in wanted.items():
         if key not in existing:
             _raise_alert(ctx, key, w, about)
+    if not ctx.remerge:
+        ctx.has_alert = bool(wanted)  # each alert of a first merge is an active source
     if wanted or existing:
         s.flush()
 

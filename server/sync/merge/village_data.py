@@ -11,6 +11,7 @@ from sqlalchemy import select
 from server.db.models import EntityType, VillageReport, VillageReportStatus, utcnow
 from server.sync import alerts as rules
 from server.sync import cases
+from server.sync.merge import list_columns
 from server.sync.merge.context import MergeContext, MergeError
 from server.sync.merge.referrals import About, sync_referrals
 from server.sync.merge.workplaces import TypedWorkplace, workplace_candidate
@@ -64,6 +65,7 @@ def merge_village(ctx: MergeContext) -> None:
         s.flush()
     cases.set_fields(s, report, EntityType.VILLAGE_REPORT, values, version_id=ctx.vid)
     ctx.outcome.village_report_id = report.id
+    ctx.listed = (list_columns.month_start(report.period_ym), report.commune_code, True)
     for row in ctx.answers.get("new_venue") or []:
         name = (row.get("nv_name") or "").strip()
         if name:

@@ -6,11 +6,10 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import Row, or_, select
 from sqlalchemy.orm import Session
 
 from server.db.models import (
-    Collector,
     ConflictKind,
     EntityConflict,
     EntityType,
@@ -84,7 +83,7 @@ def _typed_workplace(ctx: MergeContext) -> TypedWorkplace | None:
 def _outside_account_area(ctx: MergeContext, wp: Workplace) -> bool:
     """The workplace is in a commune the submitting account does not work in. A workplace
     with no commune yet cannot be judged and is updated."""
-    account = ctx.session.get(Collector, ctx.version.submitted_by_id)
+    account = ctx.account
     return bool(wp.commune_code and account is not None
                 and wp.commune_code not in account.commune_codes)
 
@@ -128,10 +127,38 @@ def _update_entity(ctx: MergeContext, wp: Workplace) -> None:
         apply_entity_update(ctx, wp, props, ctx.entity)
 
 
-def _previous_access(ctx: MergeContext, wp: Workplace | None) -> str | None:
-    """Access at the workplace's visit before this one (by visit date)."""
-    if wp is None:
+_LATEST_FIRST = (MonitoringVisit.visit_date.desc(), MonitoringVisit.created_at.desc())
+
+
+def _latest_other_visit(ctx: MergeContext, wp: Workplace | None) -> Row[Any] | None:
+    """On a first merge, the workplace's latest visit before this one arrived (by visit date,
+    then arrival): one read that answers both the access at the previous visit and the
+    workplace's latest risk. None when it cannot (an edit, no workplace, an undated visit,
+    which the two databases sort differently): the two questions are then asked one by one."""
+    if wp is None or ctx.remerge:
         return None
+    row = ctx.session.execute(
+        select(MonitoringVisit.visit_date, MonitoringVisit.created_at, MonitoringVisit.access,
+               MonitoringVisit.risk_level, MonitoringVisit.pe_code)
+        .where(MonitoringVisit.workplace_id == wp.id).order_by(*_LATEST_FIRST).limit(1)
+    ).first()
+    if row is None:
+        return _NO_VISIT
+    return row if row.visit_date is not None else None
+
+
+#: _latest_other_visit of a workplace with no visit yet.
+_NO_VISIT: Any = object()
+
+
+def _previous_access(ctx: MergeContext, wp: Workplace | None, latest: Row[Any] | None) -> str | None:
+    """Access at the workplace's visit before this one (by visit date)."""
+    if wp is None or latest is _NO_VISIT:
+        return None
+    if latest is not None and (latest.visit_date < ctx.event_date or (
+        latest.visit_date == ctx.event_date and latest.pe_code != (ctx.collector or "")
+    )):
+        return latest.access  # it passes the query's filter below, and it ranks first
     return ctx.session.scalars(
         select(MonitoringVisit.access).where(
             MonitoringVisit.workplace_id == wp.id,
@@ -164,8 +191,8 @@ _DETAILS = (
 )  # fmt: skip
 
 
-def _visit_values(ctx: MergeContext, wp: Workplace | None) -> dict[str, Any]:
-    risk, triggers = _risk_and_triggers(ctx, _previous_access(ctx, wp))
+def _visit_values(ctx: MergeContext, wp: Workplace | None, latest: Row[Any] | None) -> dict[str, Any]:
+    risk, triggers = _risk_and_triggers(ctx, _previous_access(ctx, wp, latest))
     hotline = ctx.s("hotline_called")
     return {
         "workplace_id": wp.id if wp else None,
@@ -202,7 +229,8 @@ def merge_visit(ctx: MergeContext) -> None:
             _keep_out_of_area_update(ctx, wp)
         else:
             _update_entity(ctx, wp)
-    values = _visit_values(ctx, wp)
+    latest = _latest_other_visit(ctx, wp)
+    values = _visit_values(ctx, wp, latest)
     if visit is None:
         visit = MonitoringVisit(id=uuid.uuid4(), visit_id=sub.root_instance_id, submission_id=sub.id,
                                 created_at=utcnow(), updated_at=utcnow())
@@ -210,11 +238,22 @@ def merge_visit(ctx: MergeContext) -> None:
         s.add(visit)
     cases.set_fields(s, visit, EntityType.VISIT, values, version_id=ctx.vid)
     ctx.outcome.visit_id = visit.id
+    ctx.listed = (visit.visit_date, wp.commune_code if wp else None, False)
     flag_possible_duplicate(ctx, visit)
     _sync_visit_members(ctx, visit, new=not ctx.remerge)
     sync_referrals(ctx, rules.visit_alerts(ctx.answers), About(workplace_id=wp.id if wp else None))
     if wp is not None:
-        _refresh_workplace_risk(s, wp, ctx.vid)
+        _refresh_workplace_risk(s, wp, ctx.vid, _latest_risk(visit, latest))
+
+
+def _latest_risk(visit: MonitoringVisit, latest: Row[Any] | None) -> RiskLevel | None:
+    """The risk of the workplace's latest visit now that this one is stored, from what
+    _latest_other_visit read (same order: visit date, then arrival); None: not known."""
+    if latest is None:
+        return None
+    if latest is _NO_VISIT or (visit.visit_date, visit.created_at) >= (latest.visit_date, latest.created_at):
+        return visit.risk_level
+    return latest.risk_level
 
 
 def _sync_visit_members(ctx: MergeContext, visit: MonitoringVisit, *, new: bool) -> None:
@@ -236,13 +275,16 @@ def _sync_visit_members(ctx: MergeContext, visit: MonitoringVisit, *, new: bool)
         s.delete(have[mid])
 
 
-def _refresh_workplace_risk(session: Session, wp: Workplace, version_id: int) -> None:
+def _refresh_workplace_risk(
+    session: Session, wp: Workplace, version_id: int, latest_risk: RiskLevel | None = None
+) -> None:
     """Workplace risk = the risk of its latest visit (by visit date), but never below red while
     an urgent referral about the people there is open (issue 9 item 8: a calm visit does not
-    close a case). Server-only, never on the device (domain.md 2.2)."""
-    risk = session.scalars(
+    close a case). Server-only, never on the device (domain.md 2.2). ``latest_risk``: that
+    visit's risk when the caller knows it already."""
+    risk = latest_risk or session.scalars(
         select(MonitoringVisit.risk_level).where(MonitoringVisit.workplace_id == wp.id)
-        .order_by(MonitoringVisit.visit_date.desc(), MonitoringVisit.created_at.desc()).limit(1)
+        .order_by(*_LATEST_FIRST).limit(1)
     ).first()
     if risk is not None and risk != RiskLevel.RED and session.scalar(
         select(Referral.id).where(
