@@ -270,19 +270,23 @@ def stream_csv(session: Session, req: ExportRequest, lay: Layout, table: str | N
     yield buf.getvalue().encode("utf-8")
 
 
-def stream_xlsx(session: Session, req: ExportRequest, lay: Layout) -> Iterator[bytes]:
-    """All tables as sheets of one workbook (write-only: rows spool to disk, not memory)."""
+def stream_xlsx(session: Session, req: ExportRequest, lay: Layout, table: str | None = None,
+                ) -> Iterator[bytes]:
+    """All tables as sheets of one workbook, or only the repeat named `table` (write-only: rows
+    spool to disk, not memory)."""
+    check_table(lay, table)
     book = Workbook(write_only=True)
     sheets = {}
-    for t in lay.tables:
+    for t in [lay.repeats[table]] if table else lay.tables:
         sheet = book.create_sheet(t.name[-31:])  # Excel's limit on sheet names
         sheet.append(t.columns)
         sheets[t.name] = sheet
     for row, reps in _rows(session, req, lay):
-        sheets[lay.main.name].append(row)
+        if table is None:
+            sheets[lay.main.name].append(row)
         for name, rows in reps.items():
-            target = sheets[lay.repeats[name].name]
-            for r in rows:
+            target = sheets.get(lay.repeats[name].name)
+            for r in rows if target is not None else ():
                 target.append(r)
     with tempfile.TemporaryFile() as tmp:
         book.save(tmp)
