@@ -132,6 +132,12 @@ FormInvalid = _error("form.invalid", 400, "The XLSForm does not compile.")
 PairAlreadyDecided = _error(
     "review.pair_decided", 409, "This pair was already decided. Reload the review queue."
 )
+VisitPairAlreadyDecided = _error(
+    "review.visit_pair_decided", 409, "These two visits were already decided. Reload the list."
+)
+CorrectionAlreadyDecided = _error(
+    "review.correction_decided", 409, "This village report is not waiting for a decision. Reload the list."
+)
 MergeNotAllowed = _error(
     "review.merge_not_allowed", 409, "These records cannot be merged (one is already merged)."
 )
@@ -148,6 +154,7 @@ ReviewNoteRequired = _error(
     "review.note_required", 422, "Say why in a note when you reject a submission or mark it as having issues."
 )
 NoteTooLong = _error("note.too_long", 422, "The note is too long (at most 2,000 characters).")
+ReasonTooLong = _error("note.reason_too_long", 422, "The note is too long (at most 500 characters).")
 NoteEmpty = _error("note.empty", 422, "The note is empty.")
 BulkTooLarge = _error(
     "review.bulk_too_large", 422,

@@ -237,5 +237,6 @@ class WorkQueueSchema(S):
     referrals_open = fields.Integer()
     submissions_to_review = fields.Integer()
     duplicate_pairs_pending = fields.Integer()
+    visit_duplicates_pending = fields.Integer()
     village_corrections_pending = fields.Integer()
     merges_failed = fields.Integer()

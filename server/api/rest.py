@@ -195,6 +195,7 @@ def init_staff_api(app: Flask) -> StaffApi:
     from server.api import (
         duplicates,
         exports,
+        field_review,
         imports,
         members,
         referral_actions,
@@ -206,7 +207,7 @@ def init_staff_api(app: Flask) -> StaffApi:
     )
 
     for module in (submissions, submission_review, members, workplaces, duplicates, referrals,
-                   referral_actions, imports, reports, exports):
+                   referral_actions, imports, reports, exports, field_review):
         api.register_blueprint(module.blp)
     return api
 

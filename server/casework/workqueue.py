@@ -17,7 +17,14 @@ from sqlalchemy.orm import Session
 from server.accounts import access
 from server.casework import listing
 from server.casework.queries import overdue_clause
-from server.db.models import ReviewState, StaffRole, Submission, utcnow
+from server.db.models import (
+    DuplicateVisitStatus,
+    PossibleDuplicateVisit,
+    ReviewState,
+    StaffRole,
+    Submission,
+    utcnow,
+)
 from server.db.models.cases import (
     CandidatePair,
     PairStatus,
@@ -37,6 +44,7 @@ class WorkQueue:
     referrals_open: int  # any priority, not closed
     submissions_to_review: int  # review state received or edited
     duplicate_pairs_pending: int
+    visit_duplicates_pending: int  # the second visit of each is not counted until staff decide
     village_corrections_pending: int
     merges_failed: int
 
@@ -67,6 +75,8 @@ def work_queue(session: Session, role: StaffRole, now: datetime | None = None) -
         submissions_to_review=_count(session, to_review),
         duplicate_pairs_pending=_count(
             session, select(CandidatePair.id).where(CandidatePair.status == PairStatus.PENDING)),
+        visit_duplicates_pending=_count(session, select(PossibleDuplicateVisit.id).where(
+            PossibleDuplicateVisit.status == DuplicateVisitStatus.PENDING)),
         village_corrections_pending=_count(session, select(VillageReport.id).where(
             VillageReport.status == VillageReportStatus.CORRECTION_PENDING)),
         merges_failed=_count(session, listing.failed_merges(role)),

@@ -21,12 +21,14 @@ from server.accounts import access
 from server.db.models import (
     Member,
     MonitoringVisit,
+    PossibleDuplicateVisit,
     Referral,
     ReferralCategory,
     ReferralSource,
     StaffRole,
     Workplace,
 )
+from server.db.models.field_duplicates import HELD
 from server.reports.exports import stream_table_csv, stream_table_xlsx
 
 
@@ -100,6 +102,10 @@ def _visits() -> tuple[list[Col], Select[Any]]:
         Col("n_workers_est", v.n_workers_est), Col("n_met", v.n_met), Col("u18_suspected", v.u18_suspected),
         Col("n_u18", v.n_u18), Col("indicators", v.indicators), Col("activities", v.activities),
         Col("n_leaflets", v.n_leaflets), Col("pe_safety", v.pe_safety), Col("risk_level", v.risk_level),
+        # A possible duplicate visit staff have not called "different" is not counted (issue 9 item 6).
+        Col("counted", case((exists(select(PossibleDuplicateVisit.id).where(
+            PossibleDuplicateVisit.second_visit_id == v.id, PossibleDuplicateVisit.status.in_(HELD))), "no"),
+            else_="yes")),
     ]
     stmt = (select().select_from(v).outerjoin(Workplace, Workplace.id == v.workplace_id)
             .order_by(v.visit_date, v.id))

@@ -20,7 +20,9 @@ from server.db.models import (
     Course,
     CourseCategory,
     Distribution,
+    DuplicateVisitStatus,
     MonitoringVisit,
+    PossibleDuplicateVisit,
     SubmissionVersion,
     TrainingSession,
     Village,
@@ -139,12 +141,23 @@ def workplace_monitoring(ctx: ReportContext, visits: dict[uuid.UUID | None, Visi
                        ("forced_labour", "workplaces with any forced-labour indicator")):
         ids = places[key]
         ind.breakdown(label, {"commune": Counter(ctx.commune_of_workplace(w) for w in ids)}, len(ids))
+    # domain.md 5: "possible duplicates pending: N" beside the counts they would change.
+    ind.add("possible duplicate visits pending (counted once)", "total", _duplicate_visits_pending(ctx))
     risk = _risk_at_end(ctx)
     for level in ("red", "amber"):
         ids = [w for w, r in risk.items() if r == level]
         ind.breakdown(f"workplaces {level} at period end",
                       {"commune": Counter(ctx.commune_of_workplace(w) for w in ids)}, len(ids))
     return ind
+
+
+def _duplicate_visits_pending(ctx: ReportContext) -> int:
+    p = ctx.period
+    return ctx.session.scalar(
+        select(func.count()).select_from(PossibleDuplicateVisit)
+        .where(PossibleDuplicateVisit.status == DuplicateVisitStatus.PENDING,
+               PossibleDuplicateVisit.visit_date.between(p.start, p.end))
+    ) or 0
 
 
 def employer_negotiation(ctx: ReportContext, visits: dict[uuid.UUID | None, VisitStats]) -> Indicator:
@@ -224,6 +237,12 @@ def village_data(ctx: ReportContext) -> Indicator:
     for row in per_commune:
         by_commune[row[0] or "unknown"] += row[1]
     ind.breakdown("village reports", {"commune": by_commune}, n_reports)
+    pending = ctx.session.scalar(
+        select(func.count()).select_from(VillageReport)
+        .where(VillageReport.status == VillageReportStatus.CORRECTION_PENDING,
+               VillageReport.period_ym.in_(months))
+    ) or 0
+    ind.add("village-report corrections pending (not counted)", "total", pending)
     ind.add("village chiefs and councillors trained (village data training)", "total", _village_trained(ctx))
     for k, (label, _) in enumerate(VILLAGE_SUMS):
         by: Counter[str] = Counter()

@@ -18,20 +18,28 @@ from server.db.models import (
     Collector,
     EntityType,
     Member,
+    PossibleDuplicateVisit,
     ReviewState,
     Submission,
     SubmissionVersion,
     Workplace,
 )
+from server.db.models.field_duplicates import HELD
 
 
 def excluded_submissions() -> Select[tuple[uuid.UUID]]:
-    """Submissions that never count: rejected by staff, or sent by a training account."""
+    """Submissions that never count: rejected by staff, sent by a training account, or the
+    later of a possible duplicate visit staff have not called "different" (counted once until
+    staff decide; issue 9 item 6)."""
     training = select(SubmissionVersion.submission_id).where(
         SubmissionVersion.submitted_by_id.in_(select(Collector.id).where(Collector.training.is_(True)))
     )
+    held = select(PossibleDuplicateVisit.second_submission_id).where(
+        PossibleDuplicateVisit.status.in_(HELD)
+    )
     return select(Submission.id).where(
-        or_(Submission.review_state == ReviewState.REJECTED, Submission.id.in_(training))
+        or_(Submission.review_state == ReviewState.REJECTED, Submission.id.in_(training),
+            Submission.id.in_(held))
     )
 
 

@@ -61,7 +61,9 @@ METHODS: dict[int, str] = {
         "creation to acknowledgement (all and urgent) and the outcomes of closed referrals.",
     13: "Child-protection referrals whose event date is in the period: cases, distinct identified children "
         "and anonymous alerts (which cannot be deduplicated); restricted, and shown as <5 outside.",
-    14: "Workplace visits dated in the period (not rejected, not from training accounts): distinct "
+    14: "Workplace visits dated in the period (not rejected, not from training accounts; a possible "
+        "duplicate visit, the same workplace, collector and day under another instanceID, counted once "
+        "until staff call it a different visit): distinct "
         "workplaces visited, visits, visits with under-18 suspected, workplaces with a forced-labour "
         "indicator, visits with access refused, peer-educator security alerts, and workplaces whose last "
         "visit by the period end rated them red or amber, by commune.",
@@ -69,7 +71,9 @@ METHODS: dict[int, str] = {
         "training_allowed is yes or daytime_only.",
     16: "Meetings dated in the period by type, with attendances (identified attendance rows plus "
         "headcounts); no expected number is assumed.",
-    17: "Per month of the period: villages with an accepted village report over villages in the communes of "
+    17: "Per month of the period (the month the report covers, not the day it arrived; one accepted "
+        "report per village and month, a second one waits for staff as a correction and is not counted): "
+        "villages with an accepted village report over villages in the communes of "
         "active village collectors; reports received at most 10 days after their month (proposed); people "
         "attending village_data_training sessions in the period; and the sums of the reports' aggregates.",
     18: "Sum of the quantities of distribution records dated in the period by item, recipient type and "
@@ -108,14 +112,18 @@ METHODS_KM: dict[int, str] = {
         "ពីការបង្កើតដល់ការទទួលស្គាល់ (ទាំងអស់ និងបន្ទាន់) និងលទ្ធផលនៃការបញ្ជូនដែលបានបិទ។",
     13: "ការបញ្ជូនការពារកុមារដែលកាលបរិច្ឆេទព្រឹត្តិការណ៍ស្ថិតក្នុងរយៈពេល៖ ករណី កុមារដែលស្គាល់អត្តសញ្ញាណខុសៗគ្នា "
         "និងការជូនដំណឹងអនាមិក (មិនអាចដកស្ទួនបាន); កម្រិតការមើល និងបង្ហាញជា <5 ក្នុងកំណែសម្រាប់ខាងក្រៅ។",
-    14: "ការចុះកន្លែងការងារក្នុងរយៈពេល (មិនបដិសេធ មិនមែនពីគណនីហ្វឹកហាត់)៖ កន្លែងខុសៗគ្នាដែលបានចុះ ចំនួនការចុះ "
+    14: "ការចុះកន្លែងការងារក្នុងរយៈពេល (មិនបដិសេធ មិនមែនពីគណនីហ្វឹកហាត់; ការចុះដែលអាចស្ទួន គឺកន្លែងដដែល "
+        "អ្នកប្រមូលដដែល ថ្ងៃដដែល តែ instanceID ផ្សេង រាប់តែម្ដង រហូតដល់បុគ្គលិកសម្រេចថាជាការចុះពីរផ្សេងគ្នា)៖ "
+        "កន្លែងខុសៗគ្នាដែលបានចុះ ចំនួនការចុះ "
         "ការចុះដែលសង្ស័យមានអាយុក្រោម ១៨ កន្លែងដែលមានសូចនាករពលកម្មដោយបង្ខំ ការចុះដែលគេមិនឱ្យចូល "
         "ការជូនដំណឹងសុវត្ថិភាពអ្នកអប់រំមិត្តភក្តិ និងកន្លែងដែលការចុះចុងក្រោយមុនចុងរយៈពេលវាយតម្លៃថាក្រហម ឬលឿង តាមឃុំ។",
     15: "ការចុះក្នុងរយៈពេលដែលសកម្មភាពរួមមាន negotiated_with_owner និងចំណែកនៃការចុះទាំងនោះដែល training_allowed "
         "គឺ yes ឬ daytime_only។",
     16: "កិច្ចប្រជុំដែលមានកាលបរិច្ឆេទក្នុងរយៈពេល តាមប្រភេទ ព្រមទាំងវត្តមាន (ជួរវត្តមាន បូកចំនួនអនាមិក); "
         "មិនសន្មតចំនួនដែលរំពឹងទុកទេ។",
-    17: "ក្នុងខែនីមួយៗនៃរយៈពេល៖ ភូមិដែលមានរបាយការណ៍ភូមិដែលបានទទួលយក ធៀបនឹងភូមិក្នុងឃុំរបស់អ្នកប្រមូលទិន្នន័យភូមិ "
+    17: "ក្នុងខែនីមួយៗនៃរយៈពេល (ខែដែលរបាយការណ៍និយាយអំពី មិនមែនថ្ងៃដែលបានទទួល; របាយការណ៍មួយក្នុងមួយភូមិ "
+        "មួយខែ; របាយការណ៍ទីពីររង់ចាំបុគ្គលិកសម្រេចជាការកែតម្រូវ ហើយមិនរាប់)៖ "
+        "ភូមិដែលមានរបាយការណ៍ភូមិដែលបានទទួលយក ធៀបនឹងភូមិក្នុងឃុំរបស់អ្នកប្រមូលទិន្នន័យភូមិ "
         "សកម្ម; របាយការណ៍ដែលទទួលបានក្នុងរយៈពេល ១០ ថ្ងៃក្រោយចុងខែ (ស្នើ); អ្នកចូលរួមវគ្គ village_data_training "
         "ក្នុងរយៈពេល; និងផលបូកនៃទិន្នន័យសរុបក្នុងរបាយការណ៍។",
     18: "ផលបូកបរិមាណនៃកំណត់ត្រាចែកចាយក្នុងរយៈពេល តាមប្រភេទសម្ភារៈ ប្រភេទអ្នកទទួល និងឃុំ បូកខិត្តប័ណ្ណដែលបានចែក "
@@ -185,6 +193,8 @@ LABELS_KM: dict[str, str] = {
     "new venues": "កន្លែងកម្សាន្តថ្មី",
     "materials distributed (staff records)": "សម្ភារៈដែលបានចែកចាយ (កំណត់ត្រាបុគ្គលិក)",
     "leaflets handed out on visits (n_leaflets)": "ខិត្តប័ណ្ណដែលបានចែកពេលចុះកន្លែងការងារ (n_leaflets)",
+    "possible duplicate visits pending (counted once)": "ការចុះដែលអាចស្ទួន កំពុងរង់ចាំការសម្រេច (រាប់តែម្ដង)",
+    "village-report corrections pending (not counted)": "ការកែតម្រូវរបាយការណ៍ភូមិ កំពុងរង់ចាំ (មិនរាប់)",
 }
 
 

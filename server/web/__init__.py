@@ -38,6 +38,7 @@ def init_web(app: Flask) -> None:
     from server.web import views_home  # noqa: F401
     from server.web import views_submissions, views_referrals  # noqa: F401  isort: skip
     from server.web import views_account, views_duplicates  # noqa: F401  isort: skip
+    from server.web import views_field_review  # noqa: F401  isort: skip
     from server.web import views_reports, views_imports, views_exports  # noqa: F401  isort: skip
     from server.web.blueprint import static_bp, web
 

@@ -103,6 +103,10 @@ ERROR_TEXTS: dict[str, Any] = {
     "referral.service_unknown": _l("Choose a service from the list (for a service outcome, the service "
                                    "that gave it)."),
     "referral.assignee_invalid": _l("This person cannot take this case (their role may not see it)."),
+    "review.visit_pair_decided": _l("These two visits were already decided. Reload the list."),
+    "review.correction_decided": _l("This village report is not waiting for a decision. Reload the list."),
+    "precondition_failed": _l("The record changed since you opened it. Reload and try again."),
+    "note.reason_too_long": _l("The note is too long (at most 500 characters)."),
 }
 
 

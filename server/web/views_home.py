@@ -41,6 +41,8 @@ TILES: tuple[tuple[str, Any, str, dict[str, str], bool], ...] = (
     ("submissions_to_review", _l("New submissions to review"), "web.submissions",
      {"review_state": "received"}, False),
     ("duplicate_pairs_pending", _l("Possible duplicates to review"), "web.duplicates", {}, False),
+    ("visit_duplicates_pending", _l("Possible duplicate visits to decide"), "web.visit_duplicates", {},
+     False),
     ("village_corrections_pending", _l("Village-report corrections waiting"), "web.village_reports",
      {}, False),
     ("merges_failed", _l("Submissions that could not be merged"), "web.submissions",

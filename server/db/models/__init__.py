@@ -63,6 +63,7 @@ from server.db.models.casework import (
     SubmissionReview,
 )
 from server.db.models.collectors import Collector, CollectorRole
+from server.db.models.field_duplicates import DuplicateVisitStatus, PossibleDuplicateVisit
 from server.db.models.forms import Blob, Form, FormMedia, FormState, FormVersion, MediaKind
 from server.db.models.lists import CASES_LISTS, ListVersion
 from server.db.models.savings import (
@@ -110,6 +111,7 @@ __all__ = [
     "Currency",
     "Distribution",
     "DistributionItem",
+    "DuplicateVisitStatus",
     "EntityConflict",
     "EntityType",
     "Form",
@@ -135,6 +137,7 @@ __all__ = [
     "OrganisationType",
     "PairStatus",
     "PeerEducator",
+    "PossibleDuplicateVisit",
     "Priority",
     "RecipientType",
     "Referral",

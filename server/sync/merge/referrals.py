@@ -73,6 +73,9 @@ class About:
     workplace_id: uuid.UUID | None = None
     member_id: uuid.UUID | None = None
     village_code: str | None = None
+    # Other submissions about the same event (village reports for the same village and month):
+    # an alert they raised already is joined, never opened twice (issue 9 item 7).
+    same_event: tuple[uuid.UUID, ...] = ()
 
 
 def sync_referrals(ctx: MergeContext, alerts: list[rules.Alert], about: About) -> None:
@@ -121,11 +124,15 @@ def _raise_alert(ctx: MergeContext, key: str, w: Wanted, about: About) -> None:
         wp = cases.resolve_workplace(s, cases.as_uuid(w.workplace_ref))
         wp_id = wp.id if wp else wp_id
     referral = _open_referral_to_attach(ctx, w.category, wp_id, about.member_id)
+    if referral is None and about.same_event:
+        referral = _same_event_referral(ctx, key, w, about.same_event)
     if referral is None:
         referral = _open_referral(ctx, w, About(wp_id, about.member_id, about.village_code))
         ctx.outcome.referrals_created.append(referral.id)
     else:
-        _absorb(ctx, referral, w)
+        if referral.status != ReferralStatus.CLOSED:
+            # A closed case stays as staff left it; the new source is still recorded on it.
+            _absorb(ctx, referral, w)
         ctx.outcome.referrals_attached.append(referral.id)
     s.add(ReferralSource(
         referral_id=referral.id, submission_id=ctx.submission.id, submission_version_id=ctx.vid,
@@ -201,3 +208,24 @@ def _open_referral_to_attach(
             continue
         return referral
     return None
+
+
+def _same_event_referral(
+    ctx: MergeContext, key: str, w: Wanted, submissions: tuple[uuid.UUID, ...]
+) -> Referral | None:
+    """The referral another report about the same village and month opened for this alert: the
+    same alert (key) and category, else the same category and the same description of the
+    person (a correction may list its concerns in another order)."""
+    rows = ctx.session.execute(
+        select(ReferralSource.alert_key, Referral)
+        .join(Referral, Referral.id == ReferralSource.referral_id)
+        .where(ReferralSource.submission_id.in_(submissions),
+               Referral.category == ReferralCategory(w.category))
+        .order_by(Referral.created_at, Referral.id)
+    ).all()
+    wanted = {k: v for k, v in w.descriptor.items() if v is not None}
+    found = next((r for k, r in rows if k == key), None) or next(
+        (r for _, r in rows if wanted and r.person_descriptor == wanted), None)
+    if found is None:
+        return None
+    return ctx.session.get(Referral, found.id, with_for_update=True, populate_existing=True)

@@ -69,4 +69,9 @@ def merge_village(ctx: MergeContext) -> None:
         if name:
             typed = TypedWorkplace.from_name(name, row.get("nv_type") or None, village, village[:6])
             workplace_candidate(ctx, typed)
-    sync_referrals(ctx, rules.village_alerts(ctx.answers), About(village_code=village))
+    same_event = tuple(s.scalars(select(VillageReport.submission_id).where(
+        VillageReport.village_code == village, VillageReport.period_ym == period,
+        VillageReport.submission_id != sub.id,
+    )))
+    sync_referrals(ctx, rules.village_alerts(ctx.answers),
+                   About(village_code=village, same_event=same_event))

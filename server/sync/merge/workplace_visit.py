@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from server.db.models import (
@@ -28,6 +28,7 @@ from server.db.models import (
 from server.sync import alerts as rules
 from server.sync import cases
 from server.sync.merge.context import MergeContext
+from server.sync.merge.duplicate_visits import flag_possible_duplicate
 from server.sync.merge.entity_update import apply_entity_update
 from server.sync.merge.referrals import About, sync_referrals
 from server.sync.merge.workplaces import TypedWorkplace, workplace_candidate
@@ -136,6 +137,10 @@ def _previous_access(ctx: MergeContext, wp: Workplace | None) -> str | None:
             MonitoringVisit.workplace_id == wp.id,
             MonitoringVisit.submission_id != ctx.submission.id,
             MonitoringVisit.visit_date <= ctx.event_date,
+            # The same collector's other visit that day is a possible duplicate of this one
+            # (sent twice), not "the visit before": it must not make a refusal count twice.
+            or_(MonitoringVisit.visit_date < ctx.event_date, MonitoringVisit.pe_code.is_(None),
+                MonitoringVisit.pe_code != (ctx.collector or "")),
         ).order_by(MonitoringVisit.visit_date.desc(), MonitoringVisit.created_at.desc()).limit(1)
     ).first()
 
@@ -205,6 +210,7 @@ def merge_visit(ctx: MergeContext) -> None:
         s.add(visit)
     cases.set_fields(s, visit, EntityType.VISIT, values, version_id=ctx.vid)
     ctx.outcome.visit_id = visit.id
+    flag_possible_duplicate(ctx, visit)
     _sync_visit_members(ctx, visit, new=not ctx.remerge)
     sync_referrals(ctx, rules.visit_alerts(ctx.answers), About(workplace_id=wp.id if wp else None))
     if wp is not None:
