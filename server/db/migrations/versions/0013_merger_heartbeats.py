@@ -1,7 +1,7 @@
 """merger heartbeats: one row per running merger process, for /readyz and /metrics
 
-Revision ID: 0012_merger_heartbeats
-Revises: 0011_fieldcase
+Revision ID: 0013_merger_heartbeats
+Revises: 0012_fieldcase
 Create Date: 2026-12-02 07:30:00
 """
 from __future__ import annotations
@@ -13,8 +13,8 @@ from alembic import op
 
 from server.db.models.base import UTCDateTime
 
-revision: str = '0012_merger_heartbeats'
-down_revision: str | Sequence[str] | None = '0011_fieldcase'
+revision: str = '0013_merger_heartbeats'
+down_revision: str | Sequence[str] | None = '0012_fieldcase'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

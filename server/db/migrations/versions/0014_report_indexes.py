@@ -6,8 +6,8 @@ exclusion of rejected submissions included. It replaces the (workplace_id, visit
 0008_reporting, which duplicated ix_monitoring_visits_workplace_date. Referrals are counted by
 their event date.
 
-Revision ID: 0011_report_indexes
-Revises: 0012_merger_heartbeats
+Revision ID: 0014_report_indexes
+Revises: 0013_merger_heartbeats
 Create Date: 2026-12-02 07:40:00
 """
 from __future__ import annotations
@@ -16,8 +16,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = '0011_report_indexes'
-down_revision: str | Sequence[str] | None = '0012_merger_heartbeats'
+revision: str = '0014_report_indexes'
+down_revision: str | Sequence[str] | None = '0013_merger_heartbeats'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
