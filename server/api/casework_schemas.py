@@ -52,6 +52,7 @@ class JsonSubmissionFilterSchema(SubmissionFilterSchema):
     """The list filter inside a JSON body (the bulk review): booleans are JSON booleans."""
 
     has_alert = StrictBoolean(metadata={"description": "raised or joined a referral"})
+    to_correct = StrictBoolean(metadata={"description": "has answers the merge could not use"})
 
 
 class LangSchema(S):
