@@ -13,7 +13,10 @@ exact-match baseline. The labels are used only to count, never to block or score
 
 Frequencies are this generator's own (not those of bench/linkage_quality.py): the weights in
 server/sync/match/fs_params.json are fitted on seeds 1-3 of this generator
-(bench/fit_linkage_weights.py), so report other seeds.
+(bench/fit_linkage_weights.py), so report other seeds. A pair carries the variations of its
+two records, plus ``khmer_only_vs_latin_only`` when one is in Khmer only and the other in
+Latin only; wrong pairs are counted by kind (cousin, sister, bar phone, common name, other).
+bench/linkage_lost.py says at which stage each lost true pair was lost.
 """
 
 from __future__ import annotations
@@ -85,7 +88,7 @@ KM_VARIANTS = [
 ]  # fmt: skip
 ORIGIN_PROVINCES = {"14": 4, "20": 4, "03": 3, "21": 2, "06": 2, "05": 1, "22": 1}
 START = date(2023, 6, 1)
-TAGS_NEG = ("cousin", "sister", "bar_phone", "other")
+TAGS_NEG = ("cousin", "sister", "bar_phone", "common_name", "other")
 
 
 def _zipf(rng: random.Random, n: int, s: float = 1.0) -> int:
@@ -329,12 +332,39 @@ class Tally:
     found: Counter[str] = field(default_factory=Counter)
     neg_queued: Counter[str] = field(default_factory=Counter)
     neg_strong: Counter[str] = field(default_factory=Counter)
+    tag_queued: Counter[str] = field(default_factory=Counter)  # queued pairs carrying the tag
+    tag_queued_true: Counter[str] = field(default_factory=Counter)
+    tag_strong: Counter[str] = field(default_factory=Counter)
+    tag_strong_true: Counter[str] = field(default_factory=Counter)
+    tag_wrong_auto: Counter[str] = field(default_factory=Counter)
     queued: int = 0
     queued_true: int = 0
     strong: int = 0
     strong_true: int = 0
     auto: int = 0
     wrong_auto: int = 0
+
+
+def _script(r: Record) -> str:
+    a = r.intake.answers
+    km = bool(a.get("family_name_km") or a.get("given_name_km"))
+    return "km" if km and not a.get("name_latin") else ("lat" if a.get("name_latin") and not km
+                                                        else "both")  # fmt: skip
+
+
+def pair_tags(a: Record, b: Record) -> set[str]:
+    """Variations a pair carries: those of its two records, and one of the pair itself (one
+    record in Khmer only, the other in Latin only)."""
+    tags = {"all", *a.tags, *b.tags}
+    if {_script(a), _script(b)} == {"km", "lat"}:
+        tags.add("khmer_only_vs_latin_only")
+    return tags
+
+
+def _same_name(a: Record, b: Record) -> bool:
+    x, y = a.intake.answers, b.intake.answers
+    return bool(x.get("given_name_km")) and all(
+        x.get(f) == y.get(f) for f in ("family_name_km", "given_name_km"))
 
 
 def _neg_kind(a: Record, b: Record, phone_of: dict[str, str | None]) -> str:
@@ -346,7 +376,9 @@ def _neg_kind(a: Record, b: Record, phone_of: dict[str, str | None]) -> str:
     if "sister" in kinds:
         return "sister"
     pa, pb = phone_of[a.intake.rid], phone_of[b.intake.rid]
-    return "bar_phone" if pa and pa == pb else "other"
+    if pa and pa == pb:
+        return "bar_phone"
+    return "common_name" if _same_name(a, b) else "other"
 
 
 def replay(data: list[Record], judge=None) -> Tally:
@@ -363,7 +395,7 @@ def replay(data: list[Record], judge=None) -> Tally:
     by_pid: dict[int, list[str]] = defaultdict(list)
     for r in data:
         for other in by_pid[r.intake.pid]:
-            for tag in {"all", *r.tags, *by_rid[other].tags}:
+            for tag in pair_tags(r, by_rid[other]):
                 t.true[tag] += 1
         by_pid[r.intake.pid].append(r.intake.rid)
     index: dict[str, list[str]] = defaultdict(list)
@@ -380,13 +412,21 @@ def replay(data: list[Record], judge=None) -> Tally:
                 continue
             other = by_rid[c]
             same = other.intake.pid == r.intake.pid
+            tags = pair_tags(r, other)
             if same:
-                for tag in {"all", *r.tags, *other.tags}:
+                for tag in tags:
                     t.found[tag] += 1
             if decision is Decision.AUTO_LINK:
                 t.auto += 1
                 t.wrong_auto += not same
+                for tag in tags:
+                    t.tag_wrong_auto[tag] += not same
                 continue
+            for tag in tags:
+                t.tag_queued[tag] += 1
+                t.tag_queued_true[tag] += same
+                t.tag_strong[tag] += band == "strong"
+                t.tag_strong_true[tag] += same and band == "strong"
             t.queued += 1
             t.queued_true += same
             t.strong += band == "strong"
@@ -434,13 +474,25 @@ def report(results: dict[int, tuple[Tally, Tally]], n: int) -> str:
         )
     tags = sorted({k for t, _ in results.values() for k in t.true} - {"all"})
     lines += ["", "Per variation, all seeds together (a pair carries every variation of its two "
-              "records): true pairs, recall, and the exact baseline's recall.", "",
-              "| variation | true pairs | recall | baseline recall |", "|---|---:|---:|---:|"]  # fmt: skip
+              "records): true pairs, recall; queued pairs carrying it and their precision; "
+              "strong-band precision; wrong automatic merges; the exact baseline's recall and "
+              "queue precision.", "",
+              "| variation | true pairs | recall | queued | queue precision | strong precision "
+              "(strong) | wrong auto | baseline recall | baseline queue precision |",
+              "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]  # fmt: skip
+
+    def total(i: int, attr: str, tag: str) -> int:
+        return sum(getattr(results[s][i], attr)[tag] for s in seeds)
+
     for tag in tags:
-        tt = sum(results[s][0].true[tag] for s in seeds)
-        tf = sum(results[s][0].found[tag] for s in seeds)
-        bf = sum(results[s][1].found[tag] for s in seeds)
-        lines.append(f"| {tag} | {tt} | {_ratio(tf, tt)} | {_ratio(bf, tt)} |")
+        tt = total(0, "true", tag)
+        st = total(0, "tag_strong", tag)
+        lines.append(
+            f"| {tag} | {tt} | {_ratio(total(0, 'found', tag), tt)} | {total(0, 'tag_queued', tag)} "
+            f"| {_ratio(total(0, 'tag_queued_true', tag), total(0, 'tag_queued', tag))} "
+            f"| {_ratio(total(0, 'tag_strong_true', tag), st)} ({st}) "
+            f"| {total(0, 'tag_wrong_auto', tag)} | {_ratio(total(1, 'found', tag), tt)} "
+            f"| {_ratio(total(1, 'tag_queued_true', tag), total(1, 'tag_queued', tag))} |")
     lines += ["", "Wrong pairs by kind, all seeds: in the queue (of which strong).", "",
               "| kind | queued | strong |", "|---|---:|---:|"]  # fmt: skip
     for kind in TAGS_NEG:

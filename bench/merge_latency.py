@@ -26,6 +26,8 @@ again under EXPLAIN (ANALYZE, BUFFERS) and the plans are included.
 from __future__ import annotations
 
 import argparse
+import csv
+import functools
 import random
 import statistics
 import sys
@@ -89,10 +91,21 @@ def fresh_pg(base: str, prefix: str = "bench_merge") -> tuple[str, str]:
 
 
 # --- answers ----------------------------------------------------------------------------------
+@functools.lru_cache(maxsize=1)
+def _village_names() -> dict[str, str]:
+    with (ROOT / "forms" / "media" / "villages.csv").open(encoding="utf-8-sig", newline="") as f:
+        return {r["name"]: r["label"].partition(" / ")[2] for r in csv.DictReader(f)}
+
+
 def form_answers(x: lq.Intake, workplace_ids: dict[str, uuid.UUID]) -> dict[str, str]:
     """The generator's intake as member_intake answers, as Collect would send them (ints in
-    ASCII digits, the workplace chosen from the entity list)."""
+    ASCII digits, the workplace chosen from the entity list, the home village typed by name:
+    forms version 2026120203 has no village list)."""
     a = {k: v for k, v in x.answers.items() if v is not None}
+    village = a.pop("origin_village", None)
+    if village and not village.startswith("unk-"):
+        a.setdefault("origin_commune", village[:6])
+        a.setdefault("origin_village_text", _village_names().get(village, ""))
     when = x.intake.isoformat()
     out: dict[str, str] = {
         "start": f"{when}T08:00:00.000+07:00",

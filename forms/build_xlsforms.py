@@ -47,7 +47,7 @@ except ModuleNotFoundError:  # run as a script from a checkout without `pip inst
 
 FORMS_DIR = Path(__file__).resolve().parent
 MEDIA_DIR = FORMS_DIR / "media"
-VERSION = "2026120201"  # YYYYMMDDNN, always increasing
+VERSION = "2026120203"  # YYYYMMDDNN, always increasing
 KM = "Khmer (km)"
 EN = "English (en)"
 
@@ -481,14 +481,11 @@ MEMBER_INTAKE_SURVEY = [
     Row("select_one_from_file communes.csv", "origin_commune",
         ("ឃុំ/សង្កាត់កំណើត", "Home commune"), appearance="autocomplete",
         choice_filter="district=${origin_district}"),
-    Row("select_one_from_file villages.csv", "origin_village",
-        ("ភូមិកំណើត", "Home village"),
-        hint=("បើរកមិនឃើញ ជ្រើស «ភូមិមិនមានក្នុងបញ្ជី»", "if you cannot find it, choose "
-              "'Village not in the list'"),
-        appearance="autocomplete", choice_filter="commune=${origin_commune}"),
-    # Correction 8: also when no village was chosen.
-    text("origin_village_text", ("ឈ្មោះភូមិ តាមដែលនាងនិយាយ", "Village name as she says it"),
-         relevant="${origin_village}='' or starts-with(${origin_village},'unk-')"),
+    # Her home village is typed, not chosen from the country's 14,000 villages: that list
+    # (966 KB) took ODK's web engine about 3 s of CPU to open and fill the form, and a cheap
+    # phone suffers the same (issue 9 item 1). The server finds the village code by its name
+    # among the chosen commune's villages (server/sync/match: village resolver).
+    text("origin_village_text", ("ឈ្មោះភូមិកំណើត តាមដែលនាងនិយាយ", "Home village, its name as she says it")),
     Row("select_one phone_owner", "phone_owner",
         ("តើបុគ្គលិកអាចទាក់ទងនាងតាមទូរស័ព្ទបានទេ? ទូរស័ព្ទនោះជារបស់អ្នកណា?",
          "Can staff reach her by phone? Whose phone is it?")),

@@ -68,6 +68,26 @@ def sync_run(ctx: Context, loop: bool, interval: float | None, limit: int, paren
     click.echo(f"merger stopped: merged {stats.merged}, failed {stats.failed}")
 
 
+@sync.command("rekey")
+@click.option("--batch", default=500, show_default=True, type=int, help="Members per transaction.")
+@pass_ctx
+def sync_rekey(ctx: Context, batch: int) -> None:
+    """Recompute every member's blocking keys and birth-year bounds (after a matcher change)."""
+    from server.sync.rekey import rekey_members
+
+    after = None
+    members = changed = 0
+    while True:
+        with ctx.db.transaction() as session:
+            done = rekey_members(session, after, batch)
+        members += done.members
+        changed += done.bounds_changed
+        if done.last_id is None or done.members < batch:
+            break
+        after = done.last_id
+    click.echo(f"members re-keyed: {members}, birth-year bounds changed: {changed}")
+
+
 @click.group()
 def villages() -> None:
     """The gazetteer villages table."""

@@ -74,6 +74,11 @@ def _stamp(day: date, hour: int = 9) -> str:
     return f"{day.isoformat()}T{hour:02d}:00:00.000+07:00"
 
 
+#: The demo's home villages (gazetteer 2025), by code: the names a peer educator types.
+_VILLAGE_NAMES = {"18010101": "Phum Muoy", "18010102": "Phum Pir", "18010103": "Phum Bei",
+                  "18010201": "Phum Muoy"}
+
+
 def _intake(day: date, collector_code: str, **person: Any) -> dict[str, Any]:
     answers: dict[str, Any] = {
         "start": _stamp(day), "today_calc": day.isoformat(), "collector": collector_code,
@@ -133,8 +138,10 @@ def demo_submissions(today: date) -> list[DemoSubmission]:
     ]
     out = []
     for n, (by, code, family, given, latin, age, village, phone, workplace, nickname) in enumerate(intakes):
+        # The form asks the home village's name (typed); the server finds its code.
         person = {"family_name_km": family, "given_name_km": given, "name_latin": latin,
-                  "age_stated": age, "origin_village": village, "phone": phone,
+                  "age_stated": age, "origin_commune": village[:6],
+                  "origin_village_text": _VILLAGE_NAMES[village], "phone": phone,
                   "workplace_new_name": workplace, "member_code": code, "nicknames": nickname}
         answers = _intake(d + timedelta(days=n), "PE" + by[-2:], **{k: v for k, v in person.items() if v})
         out.append(DemoSubmission("member_intake", by, answers, workplace=workplace))

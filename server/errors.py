@@ -156,6 +156,12 @@ ReviewNoteRequired = _error(
 NoteTooLong = _error("note.too_long", 422, "The note is too long (at most 2,000 characters).")
 ReasonTooLong = _error("note.reason_too_long", 422, "The note is too long (at most 500 characters).")
 NoteEmpty = _error("note.empty", 422, "The note is empty.")
+UnfitValueInvalid = _error(
+    "unfit.value_invalid", 422, "The corrected value does not fit this question either."
+)
+UnfitAlreadyResolved = _error(
+    "unfit.resolved", 409, "Someone already corrected or dismissed this answer."
+)
 BulkTooLarge = _error(
     "review.bulk_too_large", 422,
     "Too many submissions match this filter for one review (at most 10,000). Narrow the filter.",

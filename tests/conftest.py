@@ -167,4 +167,24 @@ def published_forms(db: Database, compiled_forms: dict[str, CompiledForm]) -> di
     with db.transaction() as s:
         for compiled in compiled_forms.values():
             publish_compiled(s, compiled, FORMS_DIR / "media")
+        _seed_home_villages(s)
     return compiled_forms
+
+
+#: The commune the tests' women come from: member_intake asks her home village by name and the
+#: merge finds its code among the commune's villages (the whole gazetteer is too slow per test).
+HOME_COMMUNE = "140401"
+
+
+def _seed_home_villages(session: Session) -> None:
+    import csv
+
+    from server.db.models import Village
+
+    with (FORMS_DIR / "media" / "villages.csv").open(encoding="utf-8-sig") as f:
+        for row in csv.DictReader(f):
+            if row["commune"] == HOME_COMMUNE and not row["name"].startswith("unk-"):
+                km, _, en = row["label"].partition(" / ")
+                session.add(Village(code=row["name"], commune_code=HOME_COMMUNE,
+                                    district_code=HOME_COMMUNE[:4], province_code=HOME_COMMUNE[:2],
+                                    name_km=km, name_en=en, gazetteer_version="MEF-2025"))

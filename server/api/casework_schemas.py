@@ -33,6 +33,8 @@ class SubmissionFilterSchema(S):
     review_state = _choice(ReviewState)
     has_alert = fields.Boolean(metadata={"description": "raised or joined a referral"})
     state = _choice(SubmissionState)
+    to_correct = fields.Boolean(metadata={"description": "has answers the merge could not use, "
+                                          "waiting for staff (GET .../unfit)"})
 
 
 class LangSchema(S):
@@ -240,3 +242,5 @@ class WorkQueueSchema(S):
     visit_duplicates_pending = fields.Integer()
     village_corrections_pending = fields.Integer()
     merges_failed = fields.Integer()
+    answers_to_correct = fields.Integer(metadata={"description": "submissions merged without some "
+                                                  "answers that did not fit, waiting for staff"})

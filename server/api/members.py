@@ -13,9 +13,10 @@ from flask.views import MethodView
 from server import errors
 from server.accounts import access
 from server.api import auth, schemas
+from server.api.member_schemas import MemberPiiHistorySchema
 from server.api.rest import PAGE, page_of, staff_blueprint
 from server.api.submissions import submission_dicts
-from server.casework import duplicates, queries
+from server.casework import duplicates, member_cases, queries
 from server.db.models.cases import EntityType, Member
 
 blp = staff_blueprint("members", __name__, "Network members (personal data only for case roles).")
@@ -59,23 +60,26 @@ def load_member(member_id: str) -> Member:
 @blp.route("/members/<string:member_id>")
 class MemberDetail(MethodView):
     @auth.require_roles(*access.ALL_ROLES)
-    @blp.alt_response(200, schema=schemas.MemberPiiDetailSchema, success=True)
+    @blp.alt_response(200, schema=MemberPiiHistorySchema, success=True)
     def get(self, member_id: str) -> Any:
-        """One member with its submissions, aliases, phones, provenance, referrals and merges."""
+        """One member with its submissions, aliases, phones, provenance, every referral and
+        visit that names her, her sector history, and merges."""
         session = auth.db_session()
         member = load_member(member_id)
         role = auth.current_staff().role
         related = {
             "submissions": submission_dicts(session, queries.member_submissions(session, member)),
-            "referrals": queries.member_referrals(session, member, role),
+            "referrals": member_cases.member_referrals(session, member, role),
             "merged_from": queries.merged_from(session, member),
             "merge_events": queries.member_merge_events(session, member),
             "provenance": queries.provenance(session, EntityType.MEMBER, member.id),
         }
-        view = schemas.WithFields(member, **related)
         if auth.pii_access().granted:
+            related["visits"] = member_cases.member_visits(session, member)
+            related["sectors"] = member_cases.member_sectors(session, member)
             auth.audit("member.read", "member", [member.id])
-            return schemas.MemberPiiDetailSchema().dump(view)
+            return MemberPiiHistorySchema().dump(schemas.WithFields(member, **related))
+        view = schemas.WithFields(member, **related)
         return schemas.MemberDetailSchema().dump(view)
 
 

@@ -203,11 +203,12 @@ def init_staff_api(app: Flask) -> StaffApi:
         reports,
         submission_review,
         submissions,
+        unfit_answers,
         workplaces,
     )
 
-    for module in (submissions, submission_review, members, workplaces, duplicates, referrals,
-                   referral_actions, imports, reports, exports, field_review):
+    for module in (submissions, submission_review, unfit_answers, members, workplaces, duplicates,
+                   referrals, referral_actions, imports, reports, exports, field_review):
         api.register_blueprint(module.blp)
     return api
 

@@ -11,6 +11,7 @@ from typing import Any
 import marshmallow as ma
 from marshmallow import fields
 
+from server.casework.conflict_reasons import conflict_reason
 from server.db.models import StaffRole, SubmissionState
 from server.db.models.cases import (
     EntityType,
@@ -288,7 +289,9 @@ class VisitBriefSchema(S):
 @_dump_only
 class EntityConflictSchema(S):
     id = fields.Integer()
-    kind = fields.String(metadata={"description": "soft: parallel update; hard: same property changed"})
+    kind = fields.String(metadata={"description": "soft, hard, or area (outside the account's communes)"})
+    reason_en = fields.Function(lambda c: conflict_reason(c, "en"))
+    reason_km = fields.Function(lambda c: conflict_reason(c, "km"))
     base_version = fields.Integer(allow_none=True)
     server_version = fields.Integer()
     applied_version = fields.Integer(allow_none=True)

@@ -62,6 +62,7 @@ def to_filter(args: dict[str, Any]) -> listing.SubmissionFilter:
         form_id=args.get("form"), collector=args.get("collector"), commune=args.get("commune"),
         event_from=args.get("event_from"), event_to=args.get("event_to"),
         review_state=args.get("review_state"), has_alert=args.get("has_alert"), state=args.get("state"),
+        to_correct=args.get("to_correct"),
     )
 
 

@@ -28,6 +28,8 @@ from server.db.models import (
     Submission,
     SubmissionState,
     SubmissionVersion,
+    UnfitAnswer,
+    UnfitStatus,
 )
 from server.db.models.cases import (
     Referral,
@@ -48,6 +50,7 @@ class SubmissionFilter:
     review_state: str | None = None
     has_alert: bool | None = None
     state: str | None = None  # merge state (received, merged, merge_failed...)
+    to_correct: bool | None = None  # has answers the merge could not use, waiting for staff
 
 
 @dataclass(frozen=True)
@@ -126,6 +129,10 @@ def filtered(role: StaffRole, f: SubmissionFilter) -> Select[tuple[Submission]]:
         stmt = stmt.where(Submission.event_date <= f.event_to)
     if f.has_alert is not None:
         stmt = stmt.where(Submission.has_alert.is_(f.has_alert))
+    if f.to_correct is not None:
+        waiting = Submission.id.in_(select(UnfitAnswer.submission_id).where(
+            UnfitAnswer.status == UnfitStatus.OPEN))
+        stmt = stmt.where(waiting if f.to_correct else ~waiting)
     return visible_to(stmt, role)
 
 

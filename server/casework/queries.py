@@ -232,11 +232,6 @@ def member_merge_events(session: Session, member: Member) -> list[MergeEvent]:
     )
 
 
-def member_referrals(session: Session, member: Member, role: StaffRole) -> list[Referral]:
-    stmt = select(Referral).where(Referral.member_id == member.id).order_by(Referral.created_at)
-    return list(session.scalars(_visible_referrals(stmt, role)))
-
-
 # --- workplaces -------------------------------------------------------------------------------
 def list_workplaces(
     session: Session, page: Page, status: str | None = None, village: str | None = None,

@@ -47,6 +47,7 @@ class WorkQueue:
     visit_duplicates_pending: int  # the second visit of each is not counted until staff decide
     village_corrections_pending: int
     merges_failed: int
+    answers_to_correct: int  # submissions merged without answers that did not fit (issue 9 item 9)
 
 
 def _count(session: Session, stmt: Select[Any]) -> int:
@@ -80,4 +81,6 @@ def work_queue(session: Session, role: StaffRole, now: datetime | None = None) -
         village_corrections_pending=_count(session, select(VillageReport.id).where(
             VillageReport.status == VillageReportStatus.CORRECTION_PENDING)),
         merges_failed=_count(session, listing.failed_merges(role)),
+        answers_to_correct=_count(session, listing.filtered(role, listing.SubmissionFilter(
+            to_correct=True)).with_only_columns(Submission.id)),
     )

@@ -20,6 +20,7 @@ from server.db.models import (
     Meeting,
     MeetingAttendance,
     Member,
+    MemberSector,
     MemberStatus,
     PeerEducator,
     TrainingSession,
@@ -40,6 +41,11 @@ def network_members(ctx: ReportContext) -> Indicator:
     later = select(CaseChange.entity_id).where(
         CaseChange.entity_type == EntityType.MEMBER, CaseChange.field.in_(("status", "sector")),
         CaseChange.at >= scope.end_of_day(end), CaseChange.old_value.is_not(None),
+    ).union(
+        # An intake dated after the period may have changed her sector since (sector history).
+        select(MemberSector.member_id).where(MemberSector.since > end),
+        select(Member.merged_into_member_id).join(MemberSector, MemberSector.member_id == Member.id)
+        .where(MemberSector.since > end, Member.merged_into_member_id.is_not(None)),
     )
     counted = and_(
         Member.merged_into_member_id.is_(None),

@@ -18,6 +18,7 @@ from server.db.models import (
     Collector,
     EntityType,
     Member,
+    MemberSector,
     PossibleDuplicateVisit,
     ReviewState,
     Submission,
@@ -78,13 +79,66 @@ def canonical_workplaces(session: Session) -> dict[uuid.UUID, uuid.UUID]:
     return out
 
 
+def sectors_at(
+    session: Session, wanted: Iterable[tuple[uuid.UUID, date]]
+) -> dict[tuple[uuid.UUID, date], str | None] | None:
+    """A member's sector on each given day from her sector history (member_sectors, dated by
+    the intakes' event dates; a record merged into her brings its history): the latest stated
+    on or before the day, else the first one stated (she was recorded after the event). None
+    for members with no history (the caller falls back to the change log)."""
+    wanted = list(wanted)
+    ids = {mid for mid, _ in wanted}
+    if not ids:
+        return {}
+    owner = dict(session.execute(
+        select(Member.id, Member.merged_into_member_id).where(Member.merged_into_member_id.in_(ids))
+    ).all())
+    history: dict[uuid.UUID, list[tuple[date, str]]] = defaultdict(list)
+    for mid, since, sector in session.execute(
+        select(MemberSector.member_id, MemberSector.since, MemberSector.sector)
+        .where(MemberSector.member_id.in_(ids | set(owner)))
+        .order_by(MemberSector.since, MemberSector.id)
+    ):
+        history[owner.get(mid, mid)].append((since, sector))
+    out: dict[tuple[uuid.UUID, date], str | None] = {}
+    for mid, day in wanted:
+        rows = sorted(history.get(mid, ()), key=lambda r: r[0])
+        if not rows:
+            return None
+        before = [sector for since, sector in rows if since <= day]
+        out[(mid, day)] = before[-1] if before else rows[0][1]
+    return out
+
+
 def member_values_at(
     session: Session, field: str, wanted: Iterable[tuple[uuid.UUID, date]]
 ) -> dict[tuple[uuid.UUID, date], str | None]:
-    """The value a member's `field` (status, sector) had at the end of each given day, from
-    the change history: the old value of the first change recorded after that day, else the
-    current value. History is recorded when the change reached the server (receipt time)."""
+    """The value a member's `field` (status, sector) had at the end of each given day. Sector:
+    from her sector history by event date (:func:`sectors_at`). Otherwise from the change
+    history: the old value of the first change recorded after that day, else the current
+    value (recorded when the change reached the server, receipt time)."""
     wanted = list(wanted)
+    if field == "sector":
+        with_history = _with_sector_history(session, {mid for mid, _ in wanted})
+        known = sectors_at(session, [w for w in wanted if w[0] in with_history]) or {}
+        rest = [w for w in wanted if w[0] not in with_history]
+        return {**known, **(_changed_values_at(session, field, rest) if rest else {})}
+    return _changed_values_at(session, field, wanted)
+
+
+def _with_sector_history(session: Session, ids: set[uuid.UUID]) -> set[uuid.UUID]:
+    if not ids:
+        return set()
+    direct = set(session.scalars(select(MemberSector.member_id).where(MemberSector.member_id.in_(ids))))
+    via_merged = set(session.scalars(
+        select(Member.merged_into_member_id).join(MemberSector, MemberSector.member_id == Member.id)
+        .where(Member.merged_into_member_id.in_(ids))))
+    return direct | via_merged
+
+
+def _changed_values_at(
+    session: Session, field: str, wanted: list[tuple[uuid.UUID, date]]
+) -> dict[tuple[uuid.UUID, date], str | None]:
     ids = {mid for mid, _ in wanted}
     if not ids:
         return {}

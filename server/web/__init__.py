@@ -40,6 +40,7 @@ def init_web(app: Flask) -> None:
     from server.web import views_account, views_duplicates  # noqa: F401  isort: skip
     from server.web import views_field_review  # noqa: F401  isort: skip
     from server.web import views_reports, views_imports, views_exports  # noqa: F401  isort: skip
+    from server.web import views_unfit  # noqa: F401  isort: skip
     from server.web.blueprint import static_bp, web
 
     app.register_blueprint(static_bp)

@@ -96,6 +96,8 @@ ERROR_TEXTS: dict[str, Any] = {
     "review.note_required": _l("Say why in a note when you reject a submission or mark it as having issues."),
     "note.too_long": _l("The note is too long (at most 2,000 characters)."),
     "note.empty": _l("The note is empty."),
+    "unfit.value_invalid": _l("The corrected value does not fit this question either."),
+    "unfit.resolved": _l("Someone already corrected or dismissed this answer."),
     "review.bulk_too_large": _l("Too many submissions match this filter for one review (at most 10,000). "
                                 "Narrow the filter."),
     "referral.transition_invalid": _l("This case cannot make that step from its current status."),

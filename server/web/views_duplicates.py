@@ -15,7 +15,7 @@ from flask_babel import lazy_gettext as _l
 
 from server.accounts import access
 from server.api import auth as api_auth
-from server.casework import duplicates, queries
+from server.casework import duplicates, member_cases, queries
 from server.db.models.cases import CandidatePair, EntityType, Member, PairStatus
 from server.web import records, security
 from server.web.blueprint import menu_item, web
@@ -158,7 +158,9 @@ def member(member_id: str) -> Any:
         merged_from=[session.get(Member, i) for i in queries.merged_from(session, m)],
         events=events, undoable=undoable,
         can_undo=access.can_review_duplicates(staff.role),
-        referrals=queries.member_referrals(session, m, staff.role),
+        referrals=member_cases.member_referrals(session, m, staff.role),
+        visits=member_cases.member_visits(session, m) if pii else [],
+        sectors=member_cases.member_sectors(session, m) if pii else [],
         code_of=lambda mid: _code(session.get(Member, mid)) if mid else "-",
     )
 

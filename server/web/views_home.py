@@ -47,6 +47,8 @@ TILES: tuple[tuple[str, Any, str, dict[str, str], bool], ...] = (
      {}, False),
     ("merges_failed", _l("Submissions that could not be merged"), "web.submissions",
      {"state": "merge_failed"}, True),
+    ("answers_to_correct", _l("Submissions with answers to correct"), "web.submissions",
+     {"to_correct": "yes"}, False),
 )
 
 

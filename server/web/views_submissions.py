@@ -20,7 +20,7 @@ from flask_babel import lazy_gettext as _l
 from server import errors
 from server.accounts import access
 from server.api import auth as api_auth
-from server.casework import listing, queries, submission_review
+from server.casework import listing, queries, submission_review, unfit
 from server.casework.answers import walk_fields
 from server.casework.submission_answers import submission_answers
 from server.db.models import ReviewState, StaffRole, Submission, SubmissionState
@@ -38,7 +38,7 @@ PAGE_SIZE = 50
 LIST_ROLES = (*access.CASE_ROLES, StaffRole.ADMIN)
 _CODE = re.compile(r"^[A-Za-z0-9._-]{1,100}$")  # an account or collector code, never free text
 FILTER_KEYS = ("form", "collector", "commune", "event_from", "event_to", "review_state", "has_alert",
-               "state")
+               "state", "to_correct")
 FORMS = ("member_intake", "workplace_visit", "village_data")
 
 menu_item("web.submissions", _l("Submissions"))
@@ -75,12 +75,15 @@ def read_filters(source: Any) -> tuple[listing.SubmissionFilter, dict[str, str]]
         kept["has_alert"] = raw["has_alert"]
     if raw["state"] in {s.value for s in SubmissionState}:
         kept["state"] = raw["state"]
+    if raw["to_correct"] in ("yes", "no"):
+        kept["to_correct"] = raw["to_correct"]
     f = listing.SubmissionFilter(
         form_id=kept.get("form"), collector=kept.get("collector"), commune=kept.get("commune"),
         event_from=_date(kept.get("event_from")), event_to=_date(kept.get("event_to")),
         review_state=kept.get("review_state"),
         has_alert=None if "has_alert" not in kept else kept["has_alert"] == "yes",
         state=kept.get("state"),
+        to_correct=None if "to_correct" not in kept else kept["to_correct"] == "yes",
     )
     return f, kept
 
@@ -144,7 +147,7 @@ def submissions_bulk_review() -> Any:
     return redirect(url_for("web.submissions", **kept))
 
 
-def _load(instance_id: str) -> Submission:
+def load_visible(instance_id: str) -> Submission:
     staff = security.current_staff()
     assert staff is not None
     submission = listing.get_visible(api_auth.db_session(), staff.role, instance_id)
@@ -158,7 +161,7 @@ def _load(instance_id: str) -> Submission:
 def submission_detail(instance_id: str) -> Any:
     staff = security.current_staff()
     assert staff is not None
-    return _render_detail(_load(instance_id), access.pii_access(staff.role).granted, None)
+    return _render_detail(load_visible(instance_id), access.pii_access(staff.role).granted, None)
 
 
 @web.post("/submissions/<instance_id>/reveal", endpoint="submission_reveal")
@@ -166,7 +169,7 @@ def submission_detail(instance_id: str) -> Any:
 def submission_reveal(instance_id: str) -> Any:
     """Break glass: an administrator reads the answers after stating why (audited with the
     reason). The page is the answer to the POST, so nothing of it is in a URL or the history."""
-    sub = _load(instance_id)
+    sub = load_visible(instance_id)
     try:
         reason = access.normalise_reason(request.form.get("reason"))
     except ValueError:
@@ -189,6 +192,7 @@ def _render_detail(sub: Submission, pii: bool, reason: str | None) -> Any:
     return render_template(
         "submissions/detail.html", sub=sub, row=row, answers=answers, feed=feed, pii=pii,
         cases=queries.submission_cases(session, sub, staff.role),
+        unfit=[unfit.view(r, pii) for r in unfit.of_submission(session, sub)], lang_km=lang == "km",
         attachments={a.filename: a for a in sub.current_version.attachments if a.present},
         etag=submission_review.review_etag(sub, submission_review.last_review_id(session, sub)),
         staff_states=[s.value for s in submission_review.STAFF_STATES],
@@ -208,7 +212,7 @@ def submission_review_post(instance_id: str) -> Any:
     staff = security.current_staff()
     assert staff is not None
     session = api_auth.db_session()
-    sub = _load(instance_id)
+    sub = load_visible(instance_id)
     current = submission_review.review_etag(sub, submission_review.last_review_id(session, sub))
     if request.form.get("etag") != current:
         flash(_("Someone changed this submission since you opened it. Check its history and review again."),
@@ -229,7 +233,7 @@ def submission_review_post(instance_id: str) -> Any:
 def submission_comment_post(instance_id: str) -> Any:
     staff = security.current_staff()
     assert staff is not None
-    sub = _load(instance_id)
+    sub = load_visible(instance_id)
     try:
         submission_review.add_comment(api_auth.db_session(), staff, sub, request.form.get("text", ""),
                                       request_id=api_auth.request_id())
@@ -247,7 +251,7 @@ def submission_file(instance_id: str, attachment_id: int) -> Any:
 
     staff = security.current_staff()
     assert staff is not None
-    sub = _load(instance_id)
+    sub = load_visible(instance_id)
     found = next((a for a in sub.current_version.attachments if a.id == attachment_id and a.present), None)
     if found is None:
         abort(404)

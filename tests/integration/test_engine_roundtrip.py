@@ -98,6 +98,7 @@ def test_workplace_visit__filled_by_web_engine__stored_once_and_merged(
 def test_member_intake__filled_by_web_engine__member_created_once(
     db: Database, pe: CollectClient, tmp_path: Path
 ) -> None:
+    # Her home village is asked by name (issue 9 item 1): conftest seeds commune 140401.
     form = _download(pe, "member_intake", tmp_path / "media")
     xml = fill(
         form,
@@ -121,7 +122,7 @@ def test_member_intake__filled_by_web_engine__member_created_once(
             "/data/g_main/g_adult/origin_province": "14",
             "/data/g_main/g_adult/origin_district": "1404",
             "/data/g_main/g_adult/origin_commune": "140401",
-            "/data/g_main/g_adult/origin_village": "14040101",
+            "/data/g_main/g_adult/origin_village_text": "មានជ័យ",
             "/data/g_main/g_adult/phone_owner": "own",
             "/data/g_main/g_adult/phone": "០១២ ៣៤៥-៦៧៨",
             "/data/g_main/g_adult/id_card": "yes",
@@ -138,6 +139,7 @@ def test_member_intake__filled_by_web_engine__member_created_once(
         (member,) = s.scalars(select(Member)).all()
         assert member.member_code == "7K3Q9M-H"
         assert member.given_name_km == "សុខា"
+        # Typed by name, found by the server among the commune's villages.
         assert member.origin_village_code == "14040101"
         # Typed in Khmer digits with a space and a dash: stored normalised (item 5).
         phones = s.scalars(select(MemberPhone.phone_e164).where(

@@ -54,7 +54,7 @@ def intake(**over: Any) -> dict[str, Any]:
         "origin_province": "14",
         "origin_district": "1404",
         "origin_commune": "140401",
-        "origin_village": "14040101",
+        "origin_village_text": "Mean Chey",  # 14040101, found by name in commune 140401
         "phone_owner": "own",
         "phone": "0970001234",
         "fl_screen": "none",

@@ -12,7 +12,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from server.cli import main
-from server.db.models import Member, Submission, SubmissionState, SubmissionVersion
+from server.db.models import Member, Submission, SubmissionState, SubmissionVersion, UnfitAnswer
 from server.db.session import Database
 from server.sync import merge
 from server.sync.worker import merge_hook, process_pending, process_submission
@@ -60,12 +60,25 @@ def test_merge_failure__recorded_without_pii_then_retried_from_cli(
         assert merge.merge_lag_seconds(sub, version) >= 0
 
 
-def test_merge_error_code__kept_for_staff(db: Database) -> None:
+def test_village_report_without_its_key__merged_and_explained_not_failed(db: Database) -> None:
+    """Issue 9 item 9: a report with no village or month cannot be filed, but the submission
+    is merged with the reason staff act on, not left failing forever."""
     with db.transaction() as s:
         sid = add_submission(s, "village_data", {"collector": "V1", "any_concern": "no"}).id
+    assert process_pending(db, 10).merged == [sid]
+    with db.sessionmaker() as s:
+        (row,) = s.scalars(select(UnfitAnswer)).all()
+        assert (row.field, row.reason) == ("village", "report_key_missing")
+
+
+def test_merge_error_code__kept_for_staff(db: Database) -> None:
+    with db.transaction() as s:
+        sub = add_submission(s, "village_data", {"collector": "V1", "any_concern": "no"})
+        sub.current_version.xml = b"<data><not-closed>"  # a stored copy that cannot be read
+        sid = sub.id
     assert process_pending(db, 10).failed == [sid]
     with db.sessionmaker() as s:
-        assert s.get(Submission, sid).merge_error == "MergeError: village_report_key_missing"
+        assert s.get(Submission, sid).merge_error == "MergeError: xml_unreadable"
     # Still pending: a second batch retries it (and fails again, counted).
     process_pending(db, 10)
     with db.sessionmaker() as s:

@@ -40,7 +40,7 @@ TRANSLATED = ("label", "hint", "constraint_message", "required_message")
 MEMBER_INTAKE_IDENTIFYING = (
     "member_code", "family_name_km", "given_name_km", "name_latin", "nicknames", "dob_known",
     "dob", "age_stated", "age_source", "phone_owner", "phone", "origin_province",
-    "origin_district", "origin_commune", "origin_village", "origin_village_text", "workplace",
+    "origin_district", "origin_commune", "origin_village_text", "workplace",
     "sector",
 )
 MEMBER_INTAKE_OTHER = (
@@ -148,7 +148,7 @@ def load_generator():
 def test_form__compiles_without_pyxform_warnings(form_id):
     form = compiled(form_id)
     assert form.form_id == form_id
-    assert form.version == "2026120201"
+    assert form.version == "2026120203"
     assert re.fullmatch(r"20\d{6}\d{2}", form.version)  # YYYYMMDDNN
 
 
@@ -165,7 +165,7 @@ def test_settings__khmer_default_no_public_key_yet(form_id):
     s = settings(form_id)
     assert s["form_id"] == form_id
     assert s["default_language"] == KM
-    assert s["version"] == "2026120201"
+    assert s["version"] == "2026120203"
     assert not s.get("public_key")
     assert not compiled(form_id).encrypted
 
@@ -654,7 +654,6 @@ ADULT_INTAKE = {
     "/data/g_main/workplace_in_list": "yes", "/data/g_main/workplace": WORKPLACE,
     "/data/g_main/g_adult/sector": "karaoke", "/data/g_main/g_adult/origin_province": "14",
     "/data/g_main/g_adult/origin_district": "1404", "/data/g_main/g_adult/origin_commune": "140401",
-    "/data/g_main/g_adult/origin_village": "unk-140401",
     "/data/g_main/g_adult/origin_village_text": "ភូមិថ្មី",
     "/data/g_main/g_adult/recruited_via": "friend", "/data/g_main/g_adult/id_card": "yes",
     "/data/g_main/g_adult/fl_screen": ["id_retention"],

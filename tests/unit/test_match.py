@@ -143,16 +143,23 @@ PAIRS: dict[int, tuple[MemberRecord, MemberRecord]] = {
 
 # (pair, expected decision, expected band or None when any band is fine)
 VERDICTS: list[tuple[int, Decision, str | None]] = [
-    (1, Decision.REVIEW, "strong"),
+    # 1 and 10 agree on name, origin village and an age the women gave or a PE guessed, and
+    # nothing else: exactly what cousins named after one grandmother share (issue 12), so
+    # they are "possible" (still queued for staff), no longer "strong". In 1 the two bar
+    # names are one place (example 14); here they are two workplace ids, as before linking.
+    (1, Decision.REVIEW, "possible"),
     (2, Decision.REVIEW, "strong"),
     (3, Decision.NONE, "none"),
     (4, Decision.NONE, "none"),
     (5, Decision.REVIEW, "possible"),
     (6, Decision.REVIEW, "strong"),
     (7, Decision.NONE, "none"),
-    (8, Decision.REVIEW, "strong"),
+    # 8 has no family name on either side and a new SIM: the given name, age and village
+    # weigh 12.0, under the fitted strong threshold (13.4, strong precision 0.98 on the
+    # fitting seeds); it still reaches staff.
+    (8, Decision.REVIEW, "possible"),
     (9, Decision.NONE, "none"),
-    (10, Decision.REVIEW, "strong"),
+    (10, Decision.REVIEW, "possible"),
     # 11 and 12 are below the fitted queue threshold (fs_params.json; issue 12): the same
     # common name with another province of origin, or a name and nothing else, is not a lead
     # the queue can afford. 12 (a PE-training list entry) is linked by staff on entry.
@@ -409,8 +416,8 @@ def test_normalise_phone_rejects(raw: str | None) -> None:
 
 def test_birth_year_bounds() -> None:
     on = date(2024, 3, 10)
-    assert birth_year_bounds(None, 19, "self_report", on) == (2002, 2007)
-    assert birth_year_bounds(None, 20, "collector_estimate", date(2025, 1, 22)) == (2001, 2008)
+    assert birth_year_bounds(None, 19, "self_report", on) == (2001, 2008)
+    assert birth_year_bounds(None, 20, "collector_estimate", date(2025, 1, 22)) == (2000, 2009)
     assert birth_year_bounds(None, 23, "id_card", on) == (1999, 2002)
     assert birth_year_bounds(None, 23, "family_book", on) == (1999, 2002)
     assert birth_year_bounds(date(2001, 5, 6), None, None, on) == (2001, 2001)
@@ -423,7 +430,7 @@ def test_birth_year_bounds_zodiac_narrows() -> None:
     # 2004 was a monkey year; born Jan-Apr 2005 is still monkey.
     assert birth_year_bounds(None, 20, "collector_estimate", on, "monkey") == (2004, 2005)
     # A contradictory animal does not veto; the bounds stay as stated.
-    assert birth_year_bounds(None, 20, "self_report", on, "rat") == (2001, 2006)
+    assert birth_year_bounds(None, 20, "self_report", on, "rat") == (2000, 2007)
 
 
 def test_village_text_resolved_only_inside_commune() -> None:

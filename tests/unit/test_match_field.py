@@ -201,6 +201,16 @@ def test_level_weights__log2_m_over_u() -> None:
     assert level_weights(p)["phone_own_equal"] == pytest.approx(math.log2(50), abs=1e-3)
 
 
+def test_level_weights__another_village_of_the_commune_not_below_another_commune() -> None:
+    p = {"m": {"origin": {"origin_commune_equal_village_differs": 0.01,
+                          "origin_district_equal_commune_differs": 0.4}},
+         "u": {"origin": {"origin_commune_equal_village_differs": 0.02,
+                          "origin_district_equal_commune_differs": 0.1}}}  # fmt: skip
+    w = level_weights(p)
+    assert w["origin_commune_equal_village_differs"] == w["origin_district_equal_commune_differs"]
+    assert w["origin_district_equal_commune_differs"] == pytest.approx(2.0, abs=1e-3)
+
+
 def test_fitted_params__agreement_outweighs_disagreement() -> None:
     w = level_weights(load_params())
     assert w["khmer_given_name_equal"] > 0 > w["khmer_given_name_differs"]
@@ -221,3 +231,30 @@ def test_estimate_m__em_recovers_the_match_level() -> None:
     u = estimate_u(others * 10 + matches[:1])
     m, rate = estimate_m(matches + others, u)
     assert m["phone"]["phone_own_equal"] > 0.8 and 0.05 < rate < 0.2
+
+
+def test_cousins_same_name_village_close_unreliable_ages__possible_not_strong() -> None:
+    base = {"family_name_km": "ចាន់", "given_name_km": "សុខា", "origin_village": "14040101",
+            "age_source": "collector_estimate", "phone_owner": "own"}
+    a = MemberRecord.from_answers({**base, "age_stated": "22", "phone": "012000111"},
+                                  date(2025, 1, 1))
+    b = MemberRecord.from_answers({**base, "age_stated": "23", "phone": "097000222"},
+                                  date(2025, 1, 1))
+    assert score_members(a, b).band == "possible"
+
+
+@pytest.mark.parametrize("corroboration", [
+    {"phone": "012000111"},  # her own phone
+    {"workplace": "w-happy"},  # the same bar
+    {"age_source": "id_card"},  # both ages read off a document (cousins years apart: veto)
+])
+def test_same_name_village_age__strong_with_what_a_cousin_does_not_share(
+    corroboration: dict[str, str],
+) -> None:
+    base = {"family_name_km": "ចាន់", "given_name_km": "សុខា", "origin_village": "14040101",
+            "age_source": "collector_estimate", "phone_owner": "own", "age_stated": "22",
+            "phone": "097000222", **corroboration}
+    a = MemberRecord.from_answers({**base, "phone": "012000111", **corroboration},
+                                  date(2025, 1, 1))
+    b = MemberRecord.from_answers(base, date(2025, 1, 1))
+    assert score_members(a, b).band == "strong"

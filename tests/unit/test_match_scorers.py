@@ -41,6 +41,36 @@ def test_names__family_and_given_boxes_swapped__still_family_equal() -> None:
     assert "khmer_family_name_equal" in ev.codes
 
 
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ({"given_name_km": "សុខា"}, {"given_name_km": "សុខា"}),  # given names agree
+        ({"given_name_km": "សុខា"}, {"given_name_km": "សុភាព"}),  # given names differ (sisters)
+        ({"given_name_km": "វណ្ណា"}, {"given_name_km": "វណា"}),  # a folded spelling
+    ],
+)
+def test_names__family_level_given_whatever_the_given_names_did(a: dict, b: dict) -> None:
+    # The Fellegi-Sunter weight of a level is only meaningful if the level is always given.
+    same = score_names(keys(family_name_km="ចាន់", **a), keys(family_name_km="ចាន់", **b),
+                       both_named=True)
+    other = score_names(keys(family_name_km="ចាន់", **a), keys(family_name_km="ហេង", **b),
+                        both_named=True)
+    assert "khmer_family_name_equal" in same.codes
+    assert "khmer_family_name_differs" in other.codes
+
+
+def test_names__family_spelling_folded_by_skeleton__equal() -> None:
+    ev = score_names(keys(family_name_km="ស៊ុំ", given_name_km="សុខា"),
+                     keys(family_name_km="ស៊ូំ", given_name_km="សុខា"), both_named=True)
+    assert "khmer_family_name_equal" in ev.codes
+
+
+def test_names__whole_name_in_given_box__family_found_there() -> None:
+    ev = score_names(keys(family_name_km="ចាន់", given_name_km="សុខា"),
+                     keys(family_name_km="ហេង", given_name_km="ចាន់ សុខា"), both_named=True)
+    assert "khmer_family_name_equal" in ev.codes
+
+
 def test_names__khmer_given_differs__capped_and_latin_ignored() -> None:
     ev = score_names(keys(given_name_km="សុខា", name_latin="Sophea"),
                      keys(given_name_km="ធីតា", name_latin="Sophea"), both_named=True)

@@ -66,6 +66,7 @@ from server.db.models.collectors import Collector, CollectorRole
 from server.db.models.field_duplicates import DuplicateVisitStatus, PossibleDuplicateVisit
 from server.db.models.forms import Blob, Form, FormMedia, FormState, FormVersion, MediaKind
 from server.db.models.lists import CASES_LISTS, ListVersion
+from server.db.models.member_history import MemberSector
 from server.db.models.savings import (
     Apprenticeship,
     ApprenticeshipOutcome,
@@ -87,6 +88,8 @@ from server.db.models.submissions import (
     Submission,
     SubmissionState,
     SubmissionVersion,
+    UnfitAnswer,
+    UnfitStatus,
 )
 
 __all__ = [
@@ -131,6 +134,7 @@ __all__ = [
     "Member",
     "MemberAlias",
     "MemberPhone",
+    "MemberSector",
     "MemberStatus",
     "MergeEvent",
     "MonitoringVisit",
@@ -171,6 +175,8 @@ __all__ = [
     "TrainingSession",
     "TransactionKind",
     "UTCDateTime",
+    "UnfitAnswer",
+    "UnfitStatus",
     "Village",
     "VillageReport",
     "VillageReportStatus",

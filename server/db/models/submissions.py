@@ -158,3 +158,36 @@ class RejectedCopy(Base):
     xml_sha256: Mapped[str] = mapped_column(String(64))
     submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("collectors.id"), nullable=True)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class UnfitStatus(enum.StrEnum):
+    OPEN = "open"  # waiting for staff
+    CORRECTED = "corrected"  # staff entered a value; the merge uses it
+    DISMISSED = "dismissed"  # staff decided the answer stays out
+    SUPERSEDED = "superseded"  # an edit of the submission replaced the version
+
+
+class UnfitAnswer(Base):
+    """An answer the merge could not use (issue 9 item 9): the submission was merged without
+    it, and staff correct or dismiss it. `value` is personal data (S), shown only to roles
+    that read answers; never logged."""
+
+    __tablename__ = "unfit_answers"
+    __table_args__ = (UniqueConstraint("submission_version_id", "field", "repeat", "row"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    submission_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("submissions.id"), index=True)
+    submission_version_id: Mapped[int] = mapped_column(ForeignKey("submission_versions.id"))
+    field: Mapped[str] = mapped_column(String(64))
+    # The repeat group and its 1-based row, empty outside repeats ("" not NULL: part of the key).
+    repeat: Mapped[str] = mapped_column(String(64), default="")
+    row: Mapped[int] = mapped_column(Integer, default=0)
+    value: Mapped[str] = mapped_column(Text)  # S: the first KEPT_CHARS characters
+    reason: Mapped[str] = mapped_column(String(32))
+    limit: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    status: Mapped[UnfitStatus] = mapped_column(str_enum(UnfitStatus, 16), default=UnfitStatus.OPEN,
+                                                index=True)
+    corrected_value: Mapped[str | None] = mapped_column(Text, nullable=True)  # S
+    resolved_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -35,6 +35,15 @@ _NAME_FIELDS = frozenset({"name", "nickname"})
 #: born 2-6 years apart (issue 12), and a woman's own age drifts as much, so a wider gap
 #: leaves the pair to staff as "possible", whatever else agrees.
 _STRONG_DATE_LEVELS = frozenset({"dob_equal", "dob_day_month_swapped", "age_close"})
+#: What a cousin or a sister does not share with her: a pair whose name, origin and a close
+#: age agree is "strong" only with one of these as well, or with birth years both sides read
+#: off a document (then cousins born 2-6 years apart are vetoed). Cousins named after the
+#: same grandmother, from one village, with ages given by themselves or guessed, agree on all
+#: the rest (issue 12: 11 of them were "strong").
+_CORROBORATING_LEVELS = frozenset({
+    "phone_own_equal", "phone_family_equal", "dob_equal", "dob_day_month_swapped",
+    "workplace_equal", "nickname_equal",
+})  # fmt: skip
 
 
 def W() -> Mapping[str, float]:
@@ -98,8 +107,12 @@ def _raw_band(
         # family phone is shared with her sisters. A nickname-only record from her home
         # village at her bar, or born the same day, still is a lead.
         return BAND_NONE
+    corroborated = bool(_CORROBORATING_LEVELS & set(levels.values())) or (
+        a.keys.birth_reliable and b.keys.birth_reliable
+    )
     if raw_band == BAND_STRONG and (
-        not name_strong or cap or levels.get("dates", "age_close") not in _STRONG_DATE_LEVELS
+        not name_strong or cap or not corroborated
+        or levels.get("dates", "age_close") not in _STRONG_DATE_LEVELS
     ):
         return BAND_POSSIBLE
     return raw_band

@@ -76,6 +76,12 @@ MONOTONE: tuple[tuple[str, str], ...] = (
     ("origin_commune_equal", "origin_district_equal_commune_differs"),
     ("origin_district_equal", "origin_province_equal"),
 )
+#: (level, floor) pairs: a level may not weigh less than its floor. Another village of the same
+#: commune says at least as much as another commune of the same district; a generator that
+#: never moves a woman's village inside her commune would otherwise teach the opposite.
+FLOORS: tuple[tuple[str, str], ...] = (
+    ("origin_commune_equal_village_differs", "origin_district_equal_commune_differs"),
+)
 #: Pseudo-count of the m estimate, spread as u: a level the labelled pairs rarely show moves
 #: towards weight 0 (no information) rather than to a confident extreme.
 M_PRIOR = 20.0
@@ -121,6 +127,9 @@ def _weights_of(p: Mapping) -> dict[str, float]:
     for better, worse in MONOTONE:
         if better in out and worse in out:
             out[worse] = min(out[worse], out[better])
+    for level, floor in FLOORS:
+        if level in out and floor in out:
+            out[level] = max(out[level], out[floor])
     out.update({k: v for k, v in POLICY_WEIGHTS.items() if k in out})
     return out
 

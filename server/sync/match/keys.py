@@ -10,6 +10,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import TypeVar
 
+from server.sync.match.normalise import latin_coarse_key
 from server.sync.match.records import MemberRecord
 
 _T = TypeVar("_T")
@@ -48,7 +49,12 @@ def blocking_keys(record: MemberRecord) -> frozenset[str]:
       name | bucket (family name omitted on one side, "Sok Kha" ↔ "Sokha",
       nickname-only records);
     * ``ph:`` own or family phone (employer/shared phones are not keys);
-    * ``oc:`` origin commune | bucket; ``wp:`` workplace | bucket.
+    * ``oc:`` origin commune | bucket; ``wp:`` workplace | bucket;
+    * ``nd:`` a name | origin district | bucket (:func:`district_name_keys`): the name keys
+      above become stop keys as the table grows (at 10,000 records a common name's key holds
+      more than ``MAX_KEY_CANDIDATES`` records and is skipped), the district narrows them
+      back, and it survives another commune of the district, the district alone and a village
+      not in the list (issue 12).
     """
     k = record.keys
     buckets = year_buckets(record)
@@ -70,10 +76,38 @@ def blocking_keys(record: MemberRecord) -> frozenset[str]:
             per_bucket.add("lc:" + part)
     if k.commune:
         per_bucket.add("oc:" + k.commune)
+    per_bucket.update(district_name_keys(record))
     if record.workplace:
         per_bucket.add("wp:" + record.workplace)
     keys.update(f"{p}|{b}" for p in per_bucket for b in buckets)
     return frozenset(keys)
+
+
+def district_name_keys(record: MemberRecord) -> set[str]:
+    """``nd:`` keys of a record with a known origin district (no birth bucket yet).
+
+    * ``k`` the Khmer name as sorted token skeletons (:mod:`.khmer`): box order, subscripts,
+      finals and vowel length do not matter; the whole name, and the given name alone so that
+      a family name left out still meets;
+    * ``l`` the Latin name as sorted coarse tokens, or the romanised Khmer when the record
+      has no Latin (Khmer-only ↔ Latin-only), whole and each token; and each nickname.
+    """
+    k = record.keys
+    if not k.district:
+        return set()
+    names: set[str] = set()
+    skel = [s for s in k.km_full_skel if len(s) >= 2]
+    if skel:
+        names.add("k" + "+".join(skel))
+    if k.km_given_skel and len(k.km_given_skel) >= 2:
+        names.add("k" + k.km_given_skel)
+    latin = k.latin_coarse_tokens or tuple(latin_coarse_key(t) for t in k.translit)
+    latin = tuple(t for t in latin if len(t) >= 2)
+    if latin:
+        names.add("l" + "+".join(sorted(latin)))
+        names.update("l" + t for t in latin)
+    names.update("l" + n for n in k.nicknames if len(n) >= 2)
+    return {f"nd:{n}|{k.district}" for n in names}
 
 
 #: At most this many blocking candidates are scored per new record (the ones

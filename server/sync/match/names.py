@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz
 
-from server.sync.match.khmer import skeleton_distance
+from server.sync.match.khmer import khmer_skeleton, skeleton_distance
 from server.sync.match.normalise import (
     junction_join,
     latin_coarse_key,
@@ -133,29 +133,37 @@ def _skeleton_close(a: MemberKeys, b: MemberKeys) -> bool:
 
 
 def _family_codes(ka: MemberKeys, kb: MemberKeys) -> list[str]:
+    """The family-name level, given whenever both records carry a Khmer family name, whatever
+    the given names did: a level emitted only in some branches has no meaningful u.
+
+    Women keep their family name; a swap of the two boxes, or the whole name in one box, still
+    agrees (the family token of one is anywhere in the other's name), as does a spelling that
+    differs only by what the skeleton folds."""
     if not (ka.km_family_tokens and kb.km_family_tokens):
         return []
-    # Women keep their family name; a swap of the two boxes is fine.
-    if set(ka.km_family_tokens) & set(kb.km_full_seq):
+    if set(ka.km_family_tokens) & set(kb.km_full_seq) or set(kb.km_family_tokens) & set(
+        ka.km_full_seq
+    ):
+        return ["khmer_family_name_equal"]
+    skel_a = {khmer_skeleton(t) for t in ka.km_family_tokens}
+    skel_b = {khmer_skeleton(t) for t in kb.km_family_tokens}
+    if skel_a & skel_b:
         return ["khmer_family_name_equal"]
     return ["khmer_family_name_differs"]
 
 
 def _khmer_evidence(ka: MemberKeys, kb: MemberKeys) -> NameEvidence:
     """Both records carry a Khmer name."""
+    family = _family_codes(ka, kb)
     if _khmer_agree(ka, kb):
-        return NameEvidence(("khmer_given_name_equal", *_family_codes(ka, kb)), strong=True)
+        return NameEvidence(("khmer_given_name_equal", *family), strong=True)
     if _skeleton_agree(ka, kb):
-        return NameEvidence(("khmer_skeleton_equal", *_family_codes(ka, kb)), strong=True)
+        return NameEvidence(("khmer_skeleton_equal", *family), strong=True)
     if _khmer_segmentation_variant(ka, kb):
-        return NameEvidence(("khmer_name_segmentation_variant",))
+        return NameEvidence(("khmer_name_segmentation_variant", *family))
     if _skeleton_close(ka, kb):
-        return NameEvidence(("khmer_skeleton_close", *_family_codes(ka, kb)),
-                            cap="khmer_name_close")  # fmt: skip
-    codes = ["khmer_given_name_differs"]
-    if ka.km_family_tokens and set(ka.km_family_tokens) == set(kb.km_family_tokens):
-        codes.append("khmer_family_name_equal")
-    return NameEvidence(tuple(codes), cap="khmer_given_name_differs")
+        return NameEvidence(("khmer_skeleton_close", *family), cap="khmer_name_close")
+    return NameEvidence(("khmer_given_name_differs", *family), cap="khmer_given_name_differs")
 
 
 def _latin_evidence(ka: MemberKeys, kb: MemberKeys) -> tuple[str | None, bool]:

@@ -34,6 +34,7 @@ class MergeOutcome:
     candidate_pairs: list[uuid.UUID] = field(default_factory=list)
     merge_events: list[uuid.UUID] = field(default_factory=list)
     conflicts: list[int] = field(default_factory=list)
+    unfit_open: int = 0  # answers that did not fit, waiting for staff (issue 9 item 9)
 
 
 @dataclass

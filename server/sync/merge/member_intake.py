@@ -25,6 +25,7 @@ from server.sync.merge import list_columns
 from server.sync.merge.context import MergeContext
 from server.sync.merge.members import add_first_aliases, auto_link, find_candidates, sync_aliases
 from server.sync.merge.referrals import About, sync_referrals
+from server.sync.merge.sectors import record_sector
 from server.sync.merge.workplaces import TypedWorkplace, workplace_candidate
 
 #: Properties of the members entity list: a change bumps the member's entity version.
@@ -96,6 +97,8 @@ def merge_intake(ctx: MergeContext) -> None:
     member: Member | None = None
     if not minor and ctx.s("consent") == "yes":
         member = _intake_member(ctx, workplace)
+        if member is not None:
+            record_sector(ctx, member)
         if member is not None and workplace is not None:
             cases.set_fields(s, member, EntityType.MEMBER, {"current_workplace_id": workplace.id},
                              version_id=ctx.vid)
@@ -169,6 +172,8 @@ def _linked_member(ctx: MergeContext) -> Member | None:
 def _update_member(ctx: MergeContext, member: Member, values: dict[str, Any]) -> None:
     s = ctx.session
     code = (ctx.s("member_code") or "").upper() or None
+    # Her sector comes from the whole history (sectors.record_sector), not this intake alone.
+    values = {k: v for k, v in values.items() if k != "sector"}
     changed = cases.set_fields(s, member, EntityType.MEMBER, values, version_id=ctx.vid)
     if code and code != member.member_code and s.scalar(
         select(Member.id).where(Member.member_code == code)
