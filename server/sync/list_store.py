@@ -16,7 +16,8 @@ simply built again on its next download).
 
 from __future__ import annotations
 
-import contextlib
+import io
+import logging
 import os
 import tempfile
 from collections.abc import Callable
@@ -24,6 +25,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 STORE_FOLDER = "lists"
+log = logging.getLogger(__name__)
 
 
 def _folder(instance_dir: Path) -> Path:
@@ -43,12 +45,27 @@ def open_body(
 ) -> BinaryIO:
     """The stored body of this list for this collector at this ETag, open for reading;
     built (by ``build``) and stored first when no process has stored it yet."""
-    folder = _folder(instance_dir)
     scope = _scope(filename, collector_id)
-    path = folder / f"{scope}-{etag}.csv"
-    with contextlib.suppress(FileNotFoundError):
-        return path.open("rb")
+    try:
+        folder = _folder(instance_dir)
+        return (folder / f"{scope}-{etag}.csv").open("rb")
+    except FileNotFoundError:
+        pass
+    except OSError:
+        # No usable store (read-only or misconfigured instance folder): the phone still gets
+        # its list, built for this request as before the store existed.
+        log.warning("entity-list store unusable", exc_info=True)
+        return io.BytesIO(build())
     body = build()
+    try:
+        return _store(folder, scope, etag, body)
+    except OSError:
+        log.warning("entity-list body not stored", exc_info=True)
+        return io.BytesIO(body)
+
+
+def _store(folder: Path, scope: str, etag: str, body: bytes) -> BinaryIO:
+    path = folder / f"{scope}-{etag}.csv"
     # mkstemp creates the file 0600 in the store folder (same file system: rename is atomic).
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=".building-", suffix=".csv")
     try:

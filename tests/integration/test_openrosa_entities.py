@@ -181,3 +181,16 @@ def test_entity_list__body_built_once_per_version_and_collector(
     assert built == ["PE07", "V18010101", "PE07"]
     assert len(list(store.iterdir())) == 2
     assert not any(first.headers["ETag"].strip('"') in p.name for p in store.iterdir())
+
+
+def test_entity_list__instance_folder_unusable__list_still_served(
+    db: Database, pe: CollectClient, settings: Settings
+) -> None:
+    with db.transaction() as s:
+        cases.create_workplace(s, name_latin="Golden Star KTV", village_code="18010101", actor="test")
+    settings.instance_dir.mkdir(parents=True, exist_ok=True)
+    (settings.instance_dir / list_store.STORE_FOLDER).write_text("not a folder")
+    url = _manifest(pe, "workplace_visit")["workplaces.csv"].findtext(f"{MANIFEST}downloadUrl")
+    response = pe.request("GET", url)
+    assert response.status_code == 200 and b"Golden Star KTV" in response.data
+    assert int(response.headers["Content-Length"]) == len(response.data)

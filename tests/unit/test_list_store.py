@@ -52,3 +52,12 @@ def test_open_body__failed_build_stores_nothing(tmp_path: Path) -> None:
     with pytest.raises(RuntimeError):
         list_store.open_body(tmp_path, "workplaces.csv", 7, "e1", broken)
     assert list((tmp_path / list_store.STORE_FOLDER).iterdir()) == []
+
+
+def test_open_body__unusable_store__the_list_is_still_served(tmp_path: Path) -> None:
+    instance = tmp_path / "instance"
+    instance.write_text("not a folder")  # the store folder cannot be created under it
+    calls: list[bytes] = []
+    with list_store.open_body(instance, "workplaces.csv", 7, "e1", _builder(b"a,b\n", calls)) as f:
+        assert f.read() == b"a,b\n"
+    assert calls == [b"a,b\n"]

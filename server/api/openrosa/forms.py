@@ -152,5 +152,6 @@ def _stored_list(filename: str, etag: str, content_type: str) -> Response:
         wrap_file(request.environ, body), status=200, content_type=content_type,
         direct_passthrough=True,
     )
-    response.content_length = os.fstat(body.fileno()).st_size
+    response.content_length = body.seek(0, os.SEEK_END)
+    body.seek(0)
     return cache_headers(response, etag)
