@@ -3,14 +3,19 @@
 
     python bench/reporting.py                       # SQLite in a temporary folder
     python bench/reporting.py --pg postgresql+psycopg://postgres@127.0.0.1:5432/postgres
+    python bench/reporting.py --quick [--only export|report]   # small sizes, a smoke run
+
+Every figure is the median of --runs runs (5), wall time and CPU time (time.process_time, which
+a loaded machine does not inflate), with the number of SQL statements sent.
 
 1. Export: N workplace_visit submissions (and N village_data ones, which have repeats) are
    stored as Collect sends them (one current version each), then exported as CSV and XLSX
-   through server.reports.exports, timing the whole stream and the peak of Python allocations
+   through server.reports.exports (CSV: the main table and each repeat's table; XLSX: one book
+   with a sheet per table), timing the whole stream and the peak of Python allocations
    (tracemalloc) at 1/10, 1/2 and all of N: flat memory means the peak does not grow with N.
 2. Report: a year of data at the scale of 100,000 submissions (70,000 visits, 20,000 intakes
    as members, 10,000 village reports) plus staff records, then build_report for the year and
-   for one month, best of 3.
+   for one month.
 
 Rows are inserted with Core (executemany) so setting up takes seconds, not the merge's hours;
 the report reads the same tables merge would have written.
@@ -20,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import random
+import statistics
 import sys
 import tempfile
 import time
@@ -30,7 +36,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, insert, select, text
+from sqlalchemy import create_engine, event, insert, select, text
 from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -153,29 +159,54 @@ def consume(chunks: Any) -> int:
     return sum(len(c) for c in chunks)
 
 
+class Statements:
+    """Counts the SQL statements sent on an engine (a load-independent measure)."""
+
+    def __init__(self, engine: Any) -> None:
+        self.n = 0
+        event.listen(engine, "before_cursor_execute", self._count)
+
+    def _count(self, *_: Any) -> None:
+        self.n += 1
+
+
 def run_export(db: Database, form_id: str, fmt: str) -> int:
     req = exports.ExportRequest(form_id=form_id, role=StaffRole.CASE, with_pii=True)
     with db.sessionmaker() as s:
         lay = exports.export_layout(s, req)
-        return consume(exports.stream_csv(s, req, lay) if fmt == "csv" else exports.stream_xlsx(s, req, lay))
+        if fmt == "xlsx":
+            return consume(exports.stream_xlsx(s, req, lay))
+        # CSV is one file per table: the main table, then each repeat's.
+        return sum(consume(exports.stream_csv(s, req, lay, table)) for table in (None, *lay.repeats))
 
 
-def time_export(db: Database, form_id: str, fmt: str) -> tuple[float, int, int]:
-    """Best time of 2 runs (1 for XLSX, which is slow), then the peak of Python allocations in
+def timed(runs: int, fn: Callable[[], Any]) -> tuple[float, float, Any]:
+    """Median wall seconds and median CPU seconds (time.process_time: what this process
+    computed, which other processes on a loaded machine do not inflate) over `runs` runs."""
+    walls, cpus, out = [], [], None
+    for _ in range(runs):
+        t0, c0 = time.perf_counter(), time.process_time()
+        out = fn()
+        walls.append(time.perf_counter() - t0)
+        cpus.append(time.process_time() - c0)
+    return statistics.median(walls), statistics.median(cpus), out
+
+
+def time_export(db: Database, form_id: str, fmt: str, runs: int) -> tuple[float, float, int, int, int]:
+    """Median wall and CPU time, statements sent, then the peak of Python allocations in
     another run (tracemalloc slows the run it watches, so it is not timed)."""
-    best = float("inf")
-    for _ in range(2 if fmt == "csv" else 1):
-        t0 = time.perf_counter()
-        size = run_export(db, form_id, fmt)
-        best = min(best, time.perf_counter() - t0)
+    count = Statements(db.engine)
+    wall, cpu, size = timed(runs, lambda: run_export(db, form_id, fmt))
+    statements = count.n // runs
+    event.remove(db.engine, "before_cursor_execute", count._count)
     tracemalloc.start()
     run_export(db, form_id, fmt)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    return best, peak, size
+    return wall, cpu, statements, peak, size
 
 
-def export_bench(url: str, n: int) -> None:
+def export_bench(url: str, n: int, runs: int) -> None:
     db = Database(url)
     forms = publish(db)
     pe = collector(db, "PE01", CollectorRole.PEER_EDUCATOR)
@@ -184,16 +215,18 @@ def export_bench(url: str, n: int) -> None:
     with db.transaction() as s:
         s.add(Workplace(id=wp, workplace_code="W00001", type="karaoke", commune_code="180101"))
     done = 0
-    print("| rows | form | format | seconds | peak Python MB | file MB |\n|---|---|---|---|---|---|")
+    print(f"medians of {runs} runs; CSV is every table's file (main + one per repeat)\n")
+    print("| submissions | form | format | wall s | CPU s | statements | peak Python MB | file MB |\n"
+          "|---|---|---|---|---|---|---|---|")
     for target in (n // 10, n // 2, n):
         store_submissions(db, forms["workplace_visit"], visit_variants(wp), target - done, pe, date(2026, 1, 1))
         store_submissions(db, forms["village_data"], village_variants(), target - done, vc, date(2026, 1, 1))
         done = target
         for form_id in ("workplace_visit", "village_data"):
             for fmt in ("csv", "xlsx"):
-                best = time_export(db, form_id, fmt)
-                print(f"| {target} | {form_id} | {fmt} | {best[0]:.3f} | {best[1] / 1e6:.1f} | {best[2] / 1e6:.1f} |",
-                      flush=True)
+                wall, cpu, statements, peak, size = time_export(db, form_id, fmt, runs)
+                print(f"| {target} | {form_id} | {fmt} | {wall:.3f} | {cpu:.3f} | {statements} | {peak / 1e6:.1f} "
+                      f"| {size / 1e6:.1f} |", flush=True)
     db.dispose()
 
 
@@ -274,7 +307,7 @@ def report_data(db: Database, n_visits: int, n_members: int, n_village: int) -> 
                                                for _ in range(20000)])
 
 
-def report_bench(url: str, n: int) -> None:
+def report_bench(url: str, n: int, runs: int) -> None:
     db = Database(url)
     publish(db)
     from server.xforms.compile import compile_xlsform
@@ -283,16 +316,18 @@ def report_bench(url: str, n: int) -> None:
         publish_compiled(s, compile_xlsform(FORMS_DIR / "member_intake.xlsx"), FORMS_DIR / "media")
     t0 = time.perf_counter()
     report_data(db, int(n * 0.7), int(n * 0.2), int(n * 0.1))
-    print(f"set-up: {n} submissions in {time.perf_counter() - t0:.1f} s")
-    print("| period | seconds (best of 3) |\n|---|---|")
+    print(f"set-up: {n} submissions in {time.perf_counter() - t0:.1f} s; medians of {runs} runs\n")
+    print("| period | wall s | CPU s | statements |\n|---|---|---|---|")
     for period in ("2026", "2026-11"):
-        best = float("inf")
-        for _ in range(3):
-            t0 = time.perf_counter()
+        def build(p: str = period) -> None:
             with db.sessionmaker() as s:
-                build_report(s, period)
-            best = min(best, time.perf_counter() - t0)
-        print(f"| {period} | {best:.3f} |", flush=True)
+                build_report(s, p)
+
+        build()  # warm: the first run also loads the code paths
+        count = Statements(db.engine)
+        wall, cpu, _ = timed(runs, build)
+        event.remove(db.engine, "before_cursor_execute", count._count)
+        print(f"| {period} | {wall:.3f} | {cpu:.3f} | {count.n // runs} |", flush=True)
     db.dispose()
 
 
@@ -302,7 +337,12 @@ def main() -> None:
     parser.add_argument("--export-rows", type=int, default=10_000)
     parser.add_argument("--report-submissions", type=int, default=100_000)
     parser.add_argument("--only", choices=["export", "report"])
+    parser.add_argument("--runs", type=int, default=5, help="timed runs per figure (the median is shown)")
+    parser.add_argument("--quick", action="store_true",
+                        help="small sizes and 3 runs (2,000 exported, 20,000 in the report): a smoke run")
     args = parser.parse_args()
+    if args.quick:
+        args.export_rows, args.report_submissions, args.runs = 2_000, 20_000, 3
     engine = "PostgreSQL" if args.pg else "SQLite"
     with tempfile.TemporaryDirectory() as folder:
         for name, bench, size in (("export", export_bench, args.export_rows),
@@ -314,7 +354,7 @@ def main() -> None:
             try:
                 migrate.upgrade(url)
                 print(f"\n## {name} on {engine}\n")
-                bench(url, size)
+                bench(url, size, args.runs)
             finally:
                 drop()
 

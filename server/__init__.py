@@ -34,11 +34,13 @@ def create_app(settings: Settings | None = None, overrides: Mapping[str, Any] | 
         app.config.update(overrides)
     configure_logging(settings.log_level)
     make_process_private()
-    from server.sync.ingest import ATTACHMENTS_DIR, TMP_DIR
+    from server.storage import ATTACHMENTS_DIR, make_store
+    from server.sync.ingest import TMP_DIR
 
     for folder in (ATTACHMENTS_DIR, TMP_DIR):
         private_dir(settings.data_dir / folder)
     app.extensions["sahakum_db"] = Database(settings.database_url)
+    app.extensions["sahakum_files"] = make_store(settings.data_dir, settings.storage_url)
     app.extensions.setdefault("sahakum_after_submission", [])
     from server.sync.worker import merge_hook
 

@@ -7,7 +7,8 @@ Layout of a backup folder (owner-only: it holds every name and phone number):
     database.sqlite3       SQLite, copied with SQLite's online backup API (a consistent snapshot
                            while the server keeps writing), or
     database.pgdump        PostgreSQL, `pg_dump --format=custom` (one snapshot transaction)
-    data/attachments/...   the stored attachments
+    data/attachments/...   the stored attachments (from the data folder or object storage;
+                           restored to wherever SAHAKUM_STORAGE_URL points then)
     instance/secret_key    the generated secret key (absent when SAHAKUM_SECRET_KEY is set)
 
 The database is copied before the attachments: an attachment row is committed only after its
@@ -34,12 +35,12 @@ from server.config import Settings
 from server.db.health import expected_revisions
 from server.db.session import Database
 from server.private_files import private_dir
+from server.storage import ATTACHMENTS_DIR, make_store
 
 FORMAT = 1
 MANIFEST = "manifest.json"
 SQLITE_FILE = "database.sqlite3"
 PG_FILE = "database.pgdump"
-DATA_DIRS = ("attachments",)  # under SAHAKUM_DATA_DIR; tmp/ holds only uploads in progress
 SECRET_FILE = "instance/secret_key"  # noqa: S105 - a path, not a secret
 
 
@@ -118,10 +119,11 @@ def create_backup(settings: Settings, db: Database, path: Path) -> BackupSummary
     private_dir(path)
     revision = _current_revision(db)
     database_file = _copy_database(db, path)
-    for name in DATA_DIRS:
-        source = settings.data_dir / name
-        if source.is_dir():
-            shutil.copytree(source, path / "data" / name, copy_function=shutil.copy2)
+    # From the data folder or object storage alike (server/storage.py), one file at a time.
+    store = make_store(settings.data_dir, settings.storage_url)
+    for stored_name in store.names():
+        private_dir(path / "data" / ATTACHMENTS_DIR)
+        store.fetch(stored_name, path / "data" / ATTACHMENTS_DIR / stored_name)
     secret = settings.instance_dir / "secret_key"
     if secret.is_file():
         private_dir(path / "instance")
@@ -183,7 +185,13 @@ def _restore_database(db: Database, path: Path, manifest: dict) -> None:
 
 def _restore_files(settings: Settings, path: Path, manifest: dict) -> int:
     restored = 0
+    store = make_store(settings.data_dir, settings.storage_url)
+    attachments = f"data/{ATTACHMENTS_DIR}/"
     for name in manifest["files"]:
+        if name.startswith(attachments) and settings.storage_url:
+            store.restore(path / name, name.removeprefix(attachments))
+            restored += 1
+            continue
         if name.startswith("data/"):
             target = settings.data_dir / name.removeprefix("data/")
         elif name == SECRET_FILE:

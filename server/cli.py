@@ -119,10 +119,12 @@ def serve_app(
     `merge_after_reply`, merges in the web process after each 201 and sweeps now and then for
     what its hooks missed (a failed merge, a process killed between the 201 and the merge)."""
     from server import create_app
+    from server.api.health import EXPECT_MERGERS
     from server.sync.merger import Notifier
     from server.sync.worker import Sweeper, merge_hook
 
     app = create_app(settings)
+    app.config[EXPECT_MERGERS] = not merge_after_reply
     if not merge_after_reply:
         hooks = app.extensions["sahakum_after_submission"]
         hooks.remove(merge_hook)

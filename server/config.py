@@ -40,6 +40,8 @@ class Settings:
     merge_lag_limit_s: int = DEFAULT_MERGE_LAG_LIMIT_S
     # prometheus_client's multi-process folder (set by `sahakum serve` for its workers).
     metrics_dir: Path | None = None
+    # s3://bucket/prefix: attachments in S3-compatible object storage; None: in data_dir.
+    storage_url: str | None = None
 
     @property
     def is_sqlite(self) -> bool:
@@ -98,8 +100,21 @@ def load_settings(env: Mapping[str, str] | None = None, instance_dir: Path | Non
         max_submission_bytes=max_bytes,
         instance_dir=instance,
         log_level=log_level,
+        storage_url=_storage_url(env),
         **_monitoring_settings(env),
     )
+
+
+def _storage_url(env: Mapping[str, str]) -> str | None:
+    from server.storage import StorageUrlError, parse_storage_url
+
+    value = env.get("SAHAKUM_STORAGE_URL") or None
+    if value is not None:
+        try:
+            parse_storage_url(value)
+        except StorageUrlError as exc:
+            raise ConfigError(str(exc)) from None
+    return value
 
 
 def _monitoring_settings(env: Mapping[str, str]) -> dict[str, Any]:

@@ -9,10 +9,10 @@ Two kinds of metrics, both correct with several gunicorn workers and separate me
   process that handled them; under `sahakum serve` prometheus_client's multi-process mode sums
   the workers through files in a private folder (instance/run/metrics).
 
-Merger liveness: the intake engineer's heartbeat is not in this tree yet, so the merger counts
-as alive while no submission has waited in state `received` longer than
-SAHAKUM_MERGE_LAG_LIMIT seconds (default 600). A merger that died leaves new submissions
-waiting, which this sees; an idle system with nothing to merge is healthy.
+Merger liveness, two signs: every merger process beats a heartbeat row (server/sync/heartbeat.py),
+so when mergers are expected (`sahakum serve` without --merge-after-reply) /readyz is not ready
+while none has beaten within a minute; and no submission may wait in state `received` longer
+than SAHAKUM_MERGE_LAG_LIMIT seconds (default 600), which catches a merger that beats but is stuck.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from server.db.health import database_state
 from server.db.models import Submission, SubmissionState
 from server.db.models.cases import CandidatePair, PairStatus
 from server.db.session import Database
+from server.sync.heartbeat import mergers_state
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +103,18 @@ class Readiness:
         return all(v == "ok" for v in self.checks.values())
 
 
-def readiness(db: Database, merge_lag_limit_s: int) -> Readiness:
+def _merger_check(db: Database, lag_s: float, merge_lag_limit_s: int, expect_mergers: bool) -> str:
+    if lag_s > merge_lag_limit_s:
+        return f"stalled: oldest unmerged submission waits {int(lag_s)} s"
+    if expect_mergers:
+        mergers = mergers_state(db)
+        if not mergers.alive:
+            since = "never" if mergers.last_beat_age_s is None else f"{int(mergers.last_beat_age_s)} s ago"
+            return f"no merger alive (last heartbeat: {since})"
+    return "ok"
+
+
+def readiness(db: Database, merge_lag_limit_s: int, expect_mergers: bool = False) -> Readiness:
     state = database_state(db.engine, db.url)
     if state.problem is not None:
         log.warning("not ready: %s", state.problem)  # the operator's line; the reply stays vague
@@ -110,10 +122,9 @@ def readiness(db: Database, merge_lag_limit_s: int) -> Readiness:
             return Readiness({"database": "unreachable", "migrations": "unknown", "merger": "unknown"})
         return Readiness({"database": "ok", "migrations": "not current", "merger": "unknown"})
     try:
-        lag = queue_state(db).merge_lag_s
+        merger = _merger_check(db, queue_state(db).merge_lag_s, merge_lag_limit_s, expect_mergers)
     except DBAPIError:
         return Readiness({"database": "unreachable", "migrations": "unknown", "merger": "unknown"})
-    merger = "ok" if lag <= merge_lag_limit_s else f"stalled: oldest unmerged submission waits {int(lag)} s"
     return Readiness({"database": "ok", "migrations": "ok", "merger": merger})
 
 
@@ -127,6 +138,7 @@ class QueueCollector(Collector):
         up = GaugeMetricFamily("sahakum_database_up", "1 if the database answered this scrape.")
         try:
             state = queue_state(self.db)
+            mergers = mergers_state(self.db)
         except DBAPIError as exc:
             log.warning("metrics: database query failed (%s)", type(exc).__name__)
             up.add_metric([], 0)
@@ -150,6 +162,17 @@ class QueueCollector(Collector):
             "Submissions whose last merge failed (retried with back-off; see sahakum sync retry).",
             value=state.submissions_by_state[str(SubmissionState.MERGE_FAILED)],
         )
+        yield GaugeMetricFamily(
+            "sahakum_mergers_alive",
+            "Merger processes that wrote their heartbeat within the last minute.",
+            value=mergers.alive,
+        )
+        if mergers.last_beat_age_s is not None:
+            yield GaugeMetricFamily(
+                "sahakum_merger_heartbeat_age_seconds",
+                "Seconds since the most recent heartbeat of any merger process.",
+                value=mergers.last_beat_age_s,
+            )
         pairs = GaugeMetricFamily(
             "sahakum_duplicate_pairs_pending",
             "Probable duplicates waiting for staff.",

@@ -153,5 +153,6 @@ def check_if_match(current_etag: str) -> None:
     sent = request.headers.get("If-Match")
     if not sent:
         raise errors.PreconditionRequired()
-    if sent.strip() not in {current_etag, "W/" + current_etag}:
+    # "*": any current version will do (RFC 9110 13.1.1); the record exists, so it matches.
+    if sent.strip() not in {current_etag, "W/" + current_etag, "*"}:
         raise errors.PreconditionFailed()

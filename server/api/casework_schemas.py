@@ -11,6 +11,7 @@ from typing import Any
 import marshmallow as ma
 from marshmallow import fields
 
+from server.api.doc_rules import VISIBLE_TEXT
 from server.api.schemas import ReferralSchema, SubmissionSchema, _choice, _dump_only
 from server.casework.referrals import OUTCOMES
 from server.casework.submission_review import MAX_NOTE, STAFF_STATES
@@ -37,6 +38,22 @@ class SubmissionFilterSchema(S):
                                           "waiting for staff (GET .../unfit)"})
 
 
+class StrictBoolean(fields.Boolean):
+    """A JSON true or false in a request body (marshmallow's Boolean also takes 0, 1 and "yes",
+    which the document, saying boolean, does not allow)."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> bool:
+        if not isinstance(value, bool):
+            raise self.make_error("invalid", input=value)
+        return value
+
+
+class JsonSubmissionFilterSchema(SubmissionFilterSchema):
+    """The list filter inside a JSON body (the bulk review): booleans are JSON booleans."""
+
+    has_alert = StrictBoolean(metadata={"description": "raised or joined a referral"})
+
+
 class LangSchema(S):
     lang = fields.String(load_default="km", validate=ma.validate.OneOf(["km", "en"]))
 
@@ -55,7 +72,7 @@ class BulkReviewArgsSchema(ReviewArgsSchema):
     instance_ids = fields.List(fields.String(validate=ma.validate.Length(max=255)),
                                validate=ma.validate.Length(min=1, max=1000),
                                metadata={"description": "the selected submissions"})
-    filter = fields.Nested(SubmissionFilterSchema,
+    filter = fields.Nested(JsonSubmissionFilterSchema,
                            metadata={"description": "or: every submission matching this filter"})
 
     @ma.validates_schema
@@ -65,7 +82,9 @@ class BulkReviewArgsSchema(ReviewArgsSchema):
 
 
 class CommentArgsSchema(S):
-    text = fields.String(required=True, **_NOTE)
+    # A comment needs some text (only spaces is refused as empty); the pattern says so.
+    text = fields.String(required=True, validate=ma.validate.Length(min=1, max=MAX_NOTE),
+                         metadata={"description": "Free text (no names)", "pattern": VISIBLE_TEXT})
 
 
 class ReferralFilterSchema(S):

@@ -16,6 +16,9 @@ from server import monitoring
 ops = Blueprint("ops", __name__)
 
 _LOOPBACK = {"127.0.0.1", "::1"}
+# Set by `sahakum serve` when merger processes (its own or `sahakum sync run --loop` elsewhere)
+# do the merging: then /readyz also needs a recent merger heartbeat.
+EXPECT_MERGERS = "SAHAKUM_EXPECT_MERGERS"
 
 
 @ops.get("/healthz")
@@ -28,7 +31,10 @@ def healthz() -> Response:
 def readyz() -> Response:
     """Database reachable, migrations current, merger keeping up: 200, else 503."""
     settings = current_app.config["SAHAKUM"]
-    result = monitoring.readiness(current_app.extensions["sahakum_db"], settings.merge_lag_limit_s)
+    result = monitoring.readiness(
+        current_app.extensions["sahakum_db"], settings.merge_lag_limit_s,
+        expect_mergers=current_app.config.get(EXPECT_MERGERS, False),
+    )
     response = jsonify({"status": "ready" if result.ready else "not ready", "checks": result.checks})
     response.status_code = 200 if result.ready else 503
     return response

@@ -6,6 +6,7 @@ checks the role, audits and shapes the reply."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from flask import Response, jsonify, request
@@ -19,7 +20,6 @@ from server.api.rest import staff_blueprint
 from server.db.models import ImportBatch, StaffRole
 from server.reports.import_kinds import KINDS, Kind
 from server.reports.importing import run_import, undo_batch
-from server.sync.cases import as_uuid
 
 blp = staff_blueprint("imports", __name__, "Imports of staff activity records from CSV or XLSX.")
 
@@ -54,7 +54,13 @@ def _reply(body: dict[str, Any], status: int) -> Response:
     return response
 
 
-@blp.route("/imports/<string:kind>")
+# The kinds are named in the URL rule (werkzeug's `any`): /imports/<kind> (POST) and
+# /imports/<batch_id> (DELETE, a UUID) are then told apart by routing, so each URL's Allow
+# header lists only its own methods, and the document lists the kinds.
+_KIND = f"<any({', '.join(sorted(KINDS))}):kind>"
+
+
+@blp.route(f"/imports/{_KIND}")
 class ImportUpload(MethodView):
     @auth.require_roles(*access.ALL_ROLES)
     def post(self, kind: str) -> Any:
@@ -76,7 +82,7 @@ class ImportUpload(MethodView):
         return _reply(body | {"batch_id": str(batch.id)}, 201)
 
 
-@blp.route("/imports/<string:kind>/template")
+@blp.route(f"/imports/{_KIND}/template")
 class ImportTemplate(MethodView):
     @auth.require_roles(*access.ALL_ROLES)
     def get(self, kind: str) -> Any:
@@ -89,14 +95,13 @@ class ImportTemplate(MethodView):
         )
 
 
-@blp.route("/imports/<string:batch_id>")
+@blp.route("/imports/<uuid:batch_id>")
 class ImportBatchResource(MethodView):
     @auth.require_roles(StaffRole.ADMIN, StaffRole.CASE, StaffRole.ME)
-    def delete(self, batch_id: str) -> Any:
+    def delete(self, batch_id: uuid.UUID) -> Any:
         """Undo an import: delete exactly the rows it stored (409 when later records use them)."""
         session = auth.db_session()
-        bid = as_uuid(batch_id)
-        batch = session.get(ImportBatch, bid) if bid else None
+        batch = session.get(ImportBatch, batch_id)
         if batch is None:
             raise errors.NotFound("There is no import with this id.")
         _kind_for(batch.kind)

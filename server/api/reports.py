@@ -6,21 +6,24 @@ from __future__ import annotations
 
 from typing import Any
 
+import marshmallow as ma
 from flask import Response, request
 from flask.views import MethodView
+from marshmallow import fields
 
 from server import errors
 from server.accounts import access
 from server.api import auth
+from server.api.casework_schemas import StrictBoolean
 from server.api.rest import staff_blueprint
 from server.db.models import StaffRole
 from server.reports import report
+from server.reports.periods import PERIOD_PATTERN
 
 blp = staff_blueprint("reports", __name__, "The programme's indicator report and its frozen snapshots.")
 
 CSV_MIME = "text/csv"
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-_TRUE = {"1", "true", "yes", "on"}
 
 
 def _format() -> str:
@@ -31,13 +34,6 @@ def _format() -> str:
         return asked
     best = request.accept_mimetypes.best_match(["application/json", CSV_MIME, XLSX_MIME], "application/json")
     return {CSV_MIME: "csv", XLSX_MIME: "xlsx"}.get(best or "", "json")
-
-
-def _lang() -> str:
-    lang = (request.args.get("lang") or "en").lower()
-    if lang not in report.LANGS:
-        raise errors.RequestInvalid("The language is en or km.")
-    return lang
 
 
 def render(body: dict[str, Any], fmt: str, name: str) -> Any:
@@ -54,16 +50,57 @@ def _file_name(body: dict[str, Any]) -> str:
     return f"indicators-{safe}{'-external' if body['external'] else ''}"
 
 
+_PERIOD_DOC = {
+    "description": "month 2026-11, quarter 2026-Q4, year 2026, or a date range "
+    "2026-11-01..2026-11-30 of at most three years",
+    "pattern": PERIOD_PATTERN,
+}
+
+
+class IndicatorsQuerySchema(ma.Schema):
+    period = fields.String(required=True, metadata=_PERIOD_DOC)
+    external = fields.Boolean(load_default=False,
+                              metadata={"description": "cells under 5 and child-protection figures as <5"})
+    format = fields.String(validate=ma.validate.OneOf(["json", "csv", "xlsx"]),
+                           metadata={"description": "or by Accept; default json"})
+    lang = fields.String(load_default="en", validate=ma.validate.OneOf(list(report.LANGS)))
+
+
+class SnapshotArgsSchema(ma.Schema):
+    period = fields.String(required=True, metadata=_PERIOD_DOC)
+    external = StrictBoolean(load_default=False)
+    lang = fields.String(load_default="en", validate=ma.validate.OneOf(list(report.LANGS)))
+
+
+class SnapshotMetaSchema(ma.Schema):
+    id = fields.String()
+    period = fields.String()
+    external = fields.Boolean()
+    sha256 = fields.String()
+    created_at = fields.String(metadata={"description": "ISO 8601 date-time"})
+    created_by = fields.String()
+
+
+def _report_doc(status: int, what: str) -> dict[str, Any]:
+    """The report as JSON, CSV or XLSX (by `format` or Accept)."""
+    return {"responses": {str(status): {"description": what, "content": {
+        "application/json": {"schema": {"type": "object"}},
+        CSV_MIME: {"schema": {"type": "string"}},
+        XLSX_MIME: {"schema": {"type": "string", "format": "binary"}},
+    }}}}
+
+
 @blp.route("/reports/indicators")
 class Indicators(MethodView):
     @auth.require_roles(*access.ALL_ROLES)
-    def get(self) -> Any:
+    @blp.arguments(IndicatorsQuerySchema, location="query")
+    @blp.doc(**_report_doc(200, "the report"))
+    def get(self, args: dict[str, Any]) -> Any:
         """The 18 indicators for a period (month 2026-11, quarter 2026-Q4, year 2026 or range
         2026-11-01..2026-11-30). `external=true` shows cells under 5 and child-protection
         figures as "<5"."""
-        period = request.args.get("period", "")
-        external = (request.args.get("external") or "").lower() in _TRUE
-        fmt, lang = _format(), _lang()
+        period, external, lang = args["period"], args["external"], args["lang"]
+        fmt = _format()
         role = auth.current_staff().role
         body = report.build_report(auth.db_session(), period, external=external,
                                    child_visible=access.sees_restricted_referrals(role), lang=lang)
@@ -74,21 +111,21 @@ class Indicators(MethodView):
 @blp.route("/reports/snapshots")
 class Snapshots(MethodView):
     @auth.require_roles(StaffRole.ADMIN, StaffRole.ME, StaffRole.CASE, StaffRole.CHILD_PROTECTION)
+    @blp.alt_response(200, schema=SnapshotMetaSchema(many=True), success=True)
     def get(self) -> Any:
         """Frozen reports, newest first."""
         return [_snapshot_meta(s) for s in report.list_snapshots(auth.db_session())]
 
     @auth.require_roles(StaffRole.ADMIN, StaffRole.ME, StaffRole.CASE, StaffRole.CHILD_PROTECTION)
-    def post(self) -> Any:
-        """Freeze the report for `period` (JSON body or form: period, external, lang) as it is now."""
-        data = request.get_json(silent=True) or request.form
-        external = str(data.get("external", "")).lower() in _TRUE
-        lang = str(data.get("lang") or "en")
-        if lang not in report.LANGS:
-            raise errors.RequestInvalid("The language is en or km.")
+    @blp.arguments(SnapshotArgsSchema)
+    @blp.alt_response(201, schema={"type": "object"}, success=True,
+                      description="the snapshot's id, period, hash and the frozen report")
+    def post(self, args: dict[str, Any]) -> Any:
+        """Freeze the report for `period` as it is now."""
+        external, lang = args["external"], args["lang"]
         role = auth.current_staff().role
         session = auth.db_session()
-        body = report.build_report(session, str(data.get("period", "")), external=external,
+        body = report.build_report(session, args["period"], external=external,
                                    child_visible=access.sees_restricted_referrals(role), lang=lang)
         snap = report.freeze(session, body, f"staff:{auth.current_staff().name}")
         note = f"{body['period']} external={external}"
@@ -99,6 +136,7 @@ class Snapshots(MethodView):
 @blp.route("/reports/snapshots/<string:snapshot_id>")
 class Snapshot(MethodView):
     @auth.require_roles(StaffRole.ADMIN, StaffRole.ME, StaffRole.CASE, StaffRole.CHILD_PROTECTION)
+    @blp.doc(**_report_doc(200, "the frozen report"))
     def get(self, snapshot_id: str) -> Any:
         """A frozen report exactly as it was stored (refused if it no longer matches its hash)."""
         snap, body = report.snapshot_report(auth.db_session(), snapshot_id)

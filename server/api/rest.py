@@ -18,6 +18,7 @@ from werkzeug.routing import UnicodeConverter
 
 from server import errors
 from server.api import auth
+from server.api.doc_rules import INSTANCE_ID_PARAM, InstanceIdConverter, document_rules
 
 log = logging.getLogger(__name__)
 
@@ -191,6 +192,8 @@ def init_staff_api(app: Flask) -> StaffApi:
     api.register_converter(
         UnicodeConverter, lambda c: {**unicodeconverter2paramschema(c), "pattern": STORABLE_TEXT}
     )
+    app.url_map.converters["instance_id"] = InstanceIdConverter
+    api.register_converter(InstanceIdConverter, lambda _c: dict(INSTANCE_ID_PARAM))
 
     from server.api import (
         duplicates,
@@ -210,6 +213,7 @@ def init_staff_api(app: Flask) -> StaffApi:
     for module in (submissions, submission_review, unfit_answers, members, workplaces, duplicates,
                    referrals, referral_actions, imports, reports, exports, field_review):
         api.register_blueprint(module.blp)
+    document_rules(api.spec.components.schemas)
     return api
 
 

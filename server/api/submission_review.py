@@ -26,6 +26,11 @@ from server.casework import listing, submission_review
 from server.casework.submission_answers import submission_answers
 from server.db.models import Submission
 
+IF_MATCH = {
+    "in": "header", "name": "If-Match", "required": True, "schema": {"type": "string", "minLength": 1},
+    "description": "The submission's ETag (GET /submissions/<instance_id>), or * for any version",
+}
+
 blp = staff_blueprint(
     "submission_review", __name__, "Submission answers, review states, comments and history."
 )
@@ -45,7 +50,7 @@ def _etag(submission: Submission) -> str:
     return submission_review.review_etag(submission, submission_review.last_review_id(session, submission))
 
 
-@blp.route("/submissions/<string:instance_id>/answers")
+@blp.route("/submissions/<instance_id:instance_id>/answers")
 class SubmissionAnswers(MethodView):
     @auth.require_roles(*access.ALL_ROLES)
     @blp.arguments(cs.AnswersQuerySchema, location="query")
@@ -66,12 +71,15 @@ class SubmissionAnswers(MethodView):
                                         "answers": nodes})
 
 
-@blp.route("/submissions/<string:instance_id>/review")
+@blp.route("/submissions/<instance_id:instance_id>/review")
 class SubmissionReviewResource(MethodView):
     @auth.require_roles(*access.CASE_ROLES)
     @blp.arguments(cs.ReviewArgsSchema)
     @blp.alt_response(200, schema=cs.ReviewResultSchema, success=True,
                       headers={"ETag": {"schema": {"type": "string"}}})
+    @blp.doc(parameters=[IF_MATCH])
+    @blp.alt_response(412, description="If-Match is not the submission's current ETag")
+    @blp.alt_response(428, description="If-Match is missing")
     def post(self, args: dict[str, Any], instance_id: str) -> Any:
         """Set the review state (has_issues, approved, rejected) with a note (required for
         has_issues and rejected). Send the submission's ETag in If-Match."""
@@ -110,7 +118,7 @@ class BulkReview(MethodView):
         return cs.ReviewResultSchema().dump({"reviewed": n, "review_state": args["state"]})
 
 
-@blp.route("/submissions/<string:instance_id>/comments")
+@blp.route("/submissions/<instance_id:instance_id>/comments")
 class SubmissionComments(MethodView):
     @auth.require_roles(*access.ALL_ROLES)
     @blp.alt_response(200, schema=cs.CommentSchema(many=True), success=True)
@@ -120,7 +128,8 @@ class SubmissionComments(MethodView):
         submission = load_submission(instance_id)
         rows = submission_review.comments(auth.db_session(), submission)
         auth.audit("submission.comments.read", "submission", [submission.id], reason)
-        return [{"actor": c.actor.name, "text": c.body, "at": c.at} for c in rows]
+        return cs.CommentSchema(many=True).dump([{"actor": c.actor.name, "text": c.body, "at": c.at}
+                                                 for c in rows])
 
     @auth.require_roles(*access.CASE_ROLES)
     @blp.arguments(cs.CommentArgsSchema)
@@ -134,7 +143,7 @@ class SubmissionComments(MethodView):
         return cs.CommentSchema().dump(body), 201
 
 
-@blp.route("/submissions/<string:instance_id>/feed")
+@blp.route("/submissions/<instance_id:instance_id>/feed")
 class SubmissionFeed(MethodView):
     @auth.require_roles(*access.ALL_ROLES)
     @blp.arguments(cs.LangSchema, location="query")

@@ -88,7 +88,7 @@ class Submissions(MethodView):
         return cs.SubmissionRowSchema(many=True).dump([row_dict(r) for r in result.rows])
 
 
-@blp.route("/submissions/<string:instance_id>")
+@blp.route("/submissions/<instance_id:instance_id>")
 class SubmissionDetail(MethodView):
     @auth.require_roles(*access.ALL_ROLES)
     @blp.alt_response(200, schema=schemas.SubmissionDetailSchema, success=True,

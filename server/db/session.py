@@ -70,6 +70,20 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     )
 
 
+# PostgreSQL's "deadlock detected" and "could not serialize access": the transaction lost a
+# race with another one and was rolled back; running it again is correct and usually succeeds.
+LOST_RACE_SQLSTATES = frozenset({"40P01", "40001"})
+
+
+def is_lost_race(exc: BaseException) -> bool:
+    """Whether `exc` (a SQLAlchemy error) says the transaction lost a race and may be retried:
+    a PostgreSQL deadlock or serialization failure, or SQLite still busy after busy_timeout."""
+    orig = getattr(exc, "orig", None)
+    if getattr(orig, "sqlstate", None) in LOST_RACE_SQLSTATES:
+        return True
+    return type(orig).__name__ == "OperationalError" and "database is locked" in str(orig)
+
+
 class Database:
     """One per process: the engine and a session factory bound to it."""
 

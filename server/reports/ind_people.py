@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import uuid
-from collections import Counter
+from collections import Counter, defaultdict
 from datetime import date
 from typing import Any
 
@@ -190,24 +190,26 @@ def participants(ctx: ReportContext) -> Indicator:
          func.coalesce(Member.merged_into_member_id, Attendance.member_id)),
         else_=None,
     )
-    base = (
-        select(func.count(func.distinct(counted_member)), func.count())
+    # One pass: attendances grouped by target group, commune and counted member; the distinct
+    # members of each slice are then unions of these groups.
+    stmt = (
+        select(TrainingSession.target_group, TrainingSession.commune_code, counted_member, func.count())
         .select_from(Attendance)
         .join(TrainingSession, TrainingSession.id == Attendance.session_id)
         .join(Course, Course.id == TrainingSession.course_id)
         .outerjoin(Member, Member.id == Attendance.member_id)
         .where(Course.category == CourseCategory.AWARENESS,
                TrainingSession.session_date.between(p.start, p.end))
+        .group_by(TrainingSession.target_group, TrainingSession.commune_code, counted_member)
     )
-    members: Counter[tuple[str, str]] = Counter()
+    distinct: dict[tuple[str, str], set[uuid.UUID]] = defaultdict(set)
     attendances: Counter[tuple[str, str]] = Counter()
-    slices = (("target_group", TrainingSession.target_group), ("commune", TrainingSession.commune_code),
-              ("", None))
-    for dim, column in slices:
-        stmt = base if column is None else base.add_columns(column).group_by(column)
-        for distinct, n, *value in ctx.session.execute(stmt):
-            key = (dim, str(value[0] or "unknown")) if value else ("", "")
-            members[key], attendances[key] = distinct, n
+    for group, commune, member, n in ctx.session.execute(stmt):
+        for key in (("target_group", str(group or "unknown")), ("commune", commune or "unknown"), ("", "")):
+            attendances[key] += n
+            if member is not None:
+                distinct[key].add(member)
+    members = Counter({key: len(ids) for key, ids in distinct.items()})
     ind = Indicator(5)
     keys = set(heads) | set(members)
     for label, values in (

@@ -14,6 +14,18 @@ _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 _QUARTER = re.compile(r"^(\d{4})-[Qq]([1-4])$")
 _YEAR = re.compile(r"^(\d{4})$")
 _RANGE = re.compile(r"^(\d{4}-\d{2}-\d{2})\.\.(\d{4}-\d{2}-\d{2})$")
+MAX_RANGE_DAYS = 3 * 366
+
+# For the API document (ECMA regex): every period it matches is accepted. It shows months,
+# quarters and years of 1900-2099 and date ranges within one year (any day up to the 28th);
+# longer ranges (up to three years) and other days are accepted too, but a pattern cannot say
+# which dates exist.
+_Y = "(?:19|20)[0-9]{2}"
+_MM = "(?:0[1-9]|1[0-2])"
+_DD = "(?:0[1-9]|1[0-9]|2[0-8])"
+PERIOD_PATTERN = (
+    f"^{_Y}(?:-{_MM}|-[Qq][1-4])?$|^({_Y})-{_MM}-{_DD}\\.\\.\\1-{_MM}-{_DD}$"
+)
 
 
 @dataclass(frozen=True)
@@ -46,9 +58,9 @@ def parse_period(text: str | None) -> Period:
             y = int(m.group(1))
             return Period(text, date(y, 1, 1), date(y, 12, 31))
         if m := _RANGE.match(text):
-            start, end = date.fromisoformat(m.group(1)), date.fromisoformat(m.group(2))
-            if start <= end and (end - start).days <= 3 * 366:
-                return Period(text, start, end)
+            start, end = sorted((date.fromisoformat(m.group(1)), date.fromisoformat(m.group(2))))
+            if (end - start).days <= MAX_RANGE_DAYS:  # a range given end first means the same days
+                return Period(f"{start.isoformat()}..{end.isoformat()}", start, end)
     except ValueError:
         pass
     raise errors.ReportPeriodInvalid()

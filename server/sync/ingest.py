@@ -1,14 +1,13 @@
 """Store a parsed submission: versions, attachments, rejected copies. Flushes, never commits.
 
-The HTTP handler owns the transaction: it places the attachment files (`IngestResult.moves`),
-commits, and only then answers 201 (issue 3, durability). A concurrent identical POST loses the
-race on the unique (form_id, instance_id) index; the handler rolls back and calls
-`ingest_submission` again, which then classifies the request as a resend.
+The HTTP handler owns the transaction: it places the attachment files (`IngestResult.moves`,
+through server/storage.py), commits, and only then answers 201 (issue 3, durability). A
+concurrent identical POST loses the race on the unique (form_id, instance_id) index; the
+handler rolls back and calls `ingest_submission` again, which then classifies the request as a resend.
 """
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -30,11 +29,11 @@ from server.db.models import (
     SubmissionVersion,
     utcnow,
 )
+from server.storage import FileMove
 from server.sync.dedup import Incoming, Outcome, Stored, classify
 from server.sync.parse import ParsedSubmission
 from server.xforms.catalogue import check_use
 
-ATTACHMENTS_DIR = "attachments"
 TMP_DIR = "tmp"
 
 
@@ -47,12 +46,6 @@ class ReceivedFile:
     size: int
     sha256: str
     content_type: str | None = None
-
-
-@dataclass(frozen=True)
-class FileMove:
-    source: Path
-    stored_name: str  # generated; never the client's name or path
 
 
 @dataclass(frozen=True)
@@ -81,9 +74,12 @@ _VERSION_BY_INSTANCE = (
     )
     .options(selectinload(SubmissionVersion.attachments), defer(SubmissionVersion.xml))
 )
-# Two edits of the same version race: the second waits here and then sees is_current
-# false (PostgreSQL READ COMMITTED re-reads the locked row). SQLite serialises writers.
-_VERSION_BY_INSTANCE_LOCKED = _VERSION_BY_INSTANCE.with_for_update()
+# An edit re-reads the version it replaces once it holds its submission's lock (below), so
+# it sees what a concurrent edit committed meanwhile. FOR NO KEY UPDATE: merges insert rows
+# that reference the version (a KEY SHARE lock), which this must not block.
+_VERSION_BY_INSTANCE_LOCKED = _VERSION_BY_INSTANCE.with_for_update(key_share=True).execution_options(
+    populate_existing=True
+)
 _INSERT_SUBMISSION = insert(Submission.__table__)
 _INSERT_VERSION = insert(SubmissionVersion.__table__).returning(SubmissionVersion.__table__.c.id)
 _INSERT_ATTACHMENT = insert(Attachment.__table__)
@@ -126,6 +122,27 @@ def _find_version(
 ) -> SubmissionVersion | None:
     stmt = _VERSION_BY_INSTANCE_LOCKED if lock else _VERSION_BY_INSTANCE
     return session.scalars(stmt, {"form_id": form_id, "instance_id": instance_id}).one_or_none()
+
+
+def _lock_for_edit(
+    session: Session, form_id: int, parsed: ParsedSubmission
+) -> tuple[SubmissionVersion | None, SubmissionVersion | None]:
+    """(the version the edit replaces, the version already stored under the edit's instanceID)
+    read under the lock of their submission.
+
+    Locks are taken in the merge's order, the submission row first and then its versions
+    (pipeline.merge_submission locks the submission, then writes rows referencing the
+    version): an edit posted while its original merges waits for that merge instead of
+    deadlocking with it. Holding the lock, both versions are read again: a concurrent copy
+    of this very edit may have committed while we waited (then this one is a resend)."""
+    assert parsed.deprecated_id is not None
+    deprecated = _find_version(session, form_id, parsed.deprecated_id)
+    if deprecated is None:
+        return None, None
+    session.get(Submission, deprecated.submission_id, with_for_update=True, populate_existing=True)
+    deprecated = _find_version(session, form_id, parsed.deprecated_id, lock=True)
+    same_id = _find_version(session, form_id, parsed.instance_id, lock=True)
+    return deprecated, same_id
 
 
 def _attach(
@@ -223,7 +240,7 @@ def ingest_submission(
     same_id = _find_version(session, form.id, parsed.instance_id)
     deprecated = None
     if same_id is None and parsed.deprecated_id is not None:
-        deprecated = _find_version(session, form.id, parsed.deprecated_id, lock=True)
+        deprecated, same_id = _lock_for_edit(session, form.id, parsed)
     outcome = classify(
         Incoming(parsed.xml_sha256, parsed.c14n_sha256, parsed.deprecated_id, referenced),
         _stored(same_id),
@@ -329,22 +346,3 @@ def _insert_new(
     if rows:
         conn.execute(_INSERT_ATTACHMENT, rows)
     return IngestResult(Outcome.NEW, submission_id, version_id, tuple(moves))
-
-
-def place_files(data_dir: Path, moves: tuple[FileMove, ...]) -> list[Path]:
-    """Rename the temporary uploads to their generated names and fsync the folder, so the rows
-    about to be committed never point at a file a power cut could lose."""
-    target_dir = data_dir / ATTACHMENTS_DIR
-    target_dir.mkdir(parents=True, exist_ok=True)
-    placed = []
-    for move in moves:
-        target = target_dir / move.stored_name
-        os.replace(move.source, target)
-        placed.append(target)
-    if placed:
-        fd = os.open(target_dir, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-    return placed

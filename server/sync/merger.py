@@ -33,6 +33,7 @@ from typing import Protocol
 from sqlalchemy.engine import make_url
 
 from server.db.session import Database
+from server.sync.heartbeat import Heartbeat
 from server.sync.worker import FRESH, SWEEPER, BatchResult, process_pending
 
 logger = logging.getLogger(__name__)
@@ -158,9 +159,11 @@ def run_merger(
     stats = MergerStats()
     # LISTEN before the first look: a submission committed in between still wakes us.
     wakeup = make_wakeup(db, stop)
+    heartbeat = Heartbeat(db)
     next_sweep = 0.0
     try:
         while not stop.is_set():
+            heartbeat.beat()
             if parent_pid is not None and os.getppid() != parent_pid:
                 logger.warning("merger: the server that started it is gone; stopping")
                 break
@@ -174,6 +177,7 @@ def run_merger(
             wakeup.wait(poll)
     finally:
         wakeup.close()
+        heartbeat.stop()
     return stats
 
 

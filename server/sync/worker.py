@@ -31,6 +31,7 @@ from server.db.session import Database
 from server.sync.merge import MergeError, MergeOutcome, merge_submission
 
 logger = logging.getLogger(__name__)
+merge_log = logging.getLogger("sahakum.merge")
 
 PENDING_STATES = (SubmissionState.RECEIVED, SubmissionState.MERGE_FAILED)
 
@@ -80,8 +81,40 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (OperationalError, Integrity
 TRANSIENT_RETRIES = 3
 
 
+def log_merge(result: ProcessResult, started: float, attempts: int) -> ProcessResult:
+    """One JSON line per merge (server/logs.py): ids, form id, outcome codes, counts and the
+    duration. Never answers: no names, phones, free text, instanceIDs."""
+    outcome = result.outcome
+    if not result.ok:
+        code = "failed"
+    elif outcome is not None and outcome.skipped:
+        code = f"skipped:{outcome.reason}"
+    else:
+        code = "merged"
+    fields: dict[str, Any] = {
+        "event": "merge",
+        "submission_id": str(result.submission_id),
+        "version_id": outcome.version_id if outcome else None,
+        "form_id": outcome.form_id if outcome else None,
+        "outcome": code,
+        "error": result.error,  # failure_reason: an error class or a MergeError code
+        "attempts": attempts,
+        "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+    }
+    if outcome is not None and not outcome.skipped:
+        fields.update(
+            referrals_created=len(outcome.referrals_created),
+            candidate_pairs=len(outcome.candidate_pairs),
+            merge_events=len(outcome.merge_events),
+            conflicts=len(outcome.conflicts),
+        )
+    merge_log.info("merge", extra={"fields": fields})
+    return result
+
+
 def process_submission(db: Database, submission_id: uuid.UUID) -> ProcessResult:
     """Merge one submission in its own transaction; record a failure in another."""
+    started = time.perf_counter()
     for attempt in range(1, TRANSIENT_RETRIES + 1):
         try:
             with db.transaction(lock_for_write=True) as session:
@@ -90,10 +123,10 @@ def process_submission(db: Database, submission_id: uuid.UUID) -> ProcessResult:
             if attempt < TRANSIENT_RETRIES:
                 time.sleep(random.uniform(0.05, 0.2) * attempt)  # noqa: S311 - jitter, not crypto
                 continue
-            return _failed(db, submission_id, exc)
+            return log_merge(_failed(db, submission_id, exc), started, attempt)
         except Exception as exc:
-            return _failed(db, submission_id, exc)
-        return ProcessResult(submission_id, ok=True, outcome=outcome)
+            return log_merge(_failed(db, submission_id, exc), started, attempt)
+        return log_merge(ProcessResult(submission_id, ok=True, outcome=outcome), started, attempt)
     raise AssertionError("unreachable")  # pragma: no cover
 
 
@@ -184,6 +217,7 @@ def _claim_and_merge_pg(
     A transient error (deadlock, two merges writing the same workplace) rolls back, releasing
     the lock, and the same submission is claimed again if no one else has taken it meanwhile."""
     sid: uuid.UUID | None = None
+    started = time.perf_counter()
     for attempt in range(1, TRANSIENT_RETRIES + 1):
         try:
             with db.transaction() as session:
@@ -202,12 +236,12 @@ def _claim_and_merge_pg(
             if attempt < TRANSIENT_RETRIES:
                 time.sleep(random.uniform(0.01, 0.05) * attempt)  # noqa: S311 - jitter, not crypto
                 continue
-            return sid, _failed(db, sid, exc)
+            return sid, log_merge(_failed(db, sid, exc), started, attempt)
         except Exception as exc:
             if sid is None:
                 raise
-            return sid, _failed(db, sid, exc)
-        return sid, ProcessResult(sid, ok=True, outcome=outcome)
+            return sid, log_merge(_failed(db, sid, exc), started, attempt)
+        return sid, log_merge(ProcessResult(sid, ok=True, outcome=outcome), started, attempt)
     raise AssertionError("unreachable")  # pragma: no cover
 
 

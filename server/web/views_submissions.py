@@ -247,8 +247,6 @@ def submission_comment_post(instance_id: str) -> Any:
 @security.roles_required(*access.CASE_ROLES)
 def submission_file(instance_id: str, attachment_id: int) -> Any:
     """An attachment (photo, audio, file) of the current version, as a download; audited."""
-    from server.sync.ingest import ATTACHMENTS_DIR
-
     staff = security.current_staff()
     assert staff is not None
     sub = load_visible(instance_id)
@@ -256,8 +254,9 @@ def submission_file(instance_id: str, attachment_id: int) -> Any:
     if found is None:
         abort(404)
     api_auth.audit("submission.attachment.read", "submission", [sub.id])
-    path = current_app.config["SAHAKUM"].data_dir / ATTACHMENTS_DIR / str(found.stored_name)
-    if not path.is_file():
+    # Streamed from the data folder or object storage (server/storage.py), never read whole.
+    stream = current_app.extensions["sahakum_files"].open(str(found.stored_name))
+    if stream is None:
         abort(404)
-    return send_file(path, mimetype=found.content_type or "application/octet-stream", as_attachment=True,
+    return send_file(stream, mimetype=found.content_type or "application/octet-stream", as_attachment=True,
                      download_name=found.filename)

@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
+import time
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -131,3 +133,70 @@ def test_metrics__intake_queues_and_pairs_counted_without_personal_data(
     assert sample(body, "sahakum_merge_lag_seconds") >= 0
     for secret in ("Sreymom", "85512999888", "uuid:", accounts["peer_educator"].token):
         assert secret not in body
+
+
+def test_readyz__mergers_expected__not_ready_until_a_merger_beats_and_again_once_it_stops(
+    app: Flask, db: Database
+) -> None:
+    """`sahakum serve` expects merger processes: /readyz needs one that beat within a minute;
+    /metrics says how many are alive and how old the last beat is."""
+    import threading
+
+    from server.api.health import EXPECT_MERGERS
+    from server.db.models import MergerHeartbeat
+    from server.sync.heartbeat import sqlite_beats_dir
+    from server.sync.merger import run_merger
+
+    app.config[EXPECT_MERGERS] = True
+    folder = sqlite_beats_dir(db)
+    if folder is not None and folder.is_dir():  # beats of mergers other tests started (or killed)
+        for old_beat in folder.iterdir():
+            old_beat.unlink()
+    client = app.test_client()
+    r = client.get("/readyz")
+    assert r.status_code == 503
+    assert r.get_json()["checks"]["merger"] == "no merger alive (last heartbeat: never)"
+    assert "sahakum_mergers_alive 0.0" in client.get("/metrics").get_data(as_text=True)
+
+    stop = threading.Event()
+    merger = threading.Thread(target=run_merger, args=(db, stop), kwargs={"poll": 0.05})
+    merger.start()
+    try:
+        for _ in range(200):
+            if client.get("/readyz").status_code == 200:
+                break
+            stop.wait(0.05)
+        assert client.get("/readyz").get_json()["checks"]["merger"] == "ok"
+        body = client.get("/metrics").get_data(as_text=True)
+        assert sample(body, "sahakum_mergers_alive") == 1
+        assert 0 <= sample(body, "sahakum_merger_heartbeat_age_seconds") < 60
+    finally:
+        stop.set()
+        merger.join(10)
+    # A merger that stops removes its row; one that was killed leaves an old beat behind.
+    assert client.get("/readyz").status_code == 503
+    if folder is None:
+        with db.transaction() as s:
+            s.add(MergerHeartbeat(id="host:1:dead", beat_at=utcnow() - timedelta(minutes=5)))
+    else:  # SQLite: beats are files (no write lock taken for them)
+        dead = folder / "host_1_dead"
+        dead.touch()
+        five_minutes_ago = time.time() - 300
+        os.utime(dead, (five_minutes_ago, five_minutes_ago))
+    r = client.get("/readyz")
+    if folder is not None:
+        dead.unlink()  # the SQLite file outlives the test's tables
+    assert r.status_code == 503
+    assert r.get_json()["checks"]["merger"].startswith("no merger alive (last heartbeat: 3")
+
+
+def test_readyz__serve_expects_mergers_unless_merging_after_reply(settings: Settings) -> None:
+    from server.api.health import EXPECT_MERGERS
+    from server.cli import serve_app
+
+    app = serve_app(settings)
+    assert app.config[EXPECT_MERGERS] is True
+    app.extensions["sahakum_db"].dispose()
+    app = serve_app(settings, merge_after_reply=True, sweep_interval=None)
+    assert app.config[EXPECT_MERGERS] is False
+    app.extensions["sahakum_db"].dispose()

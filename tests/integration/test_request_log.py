@@ -87,3 +87,12 @@ def test_a_load_with_known_people_logs_one_json_line_per_request_and_none_of_the
         assert len(r["request_id"]) >= 8 and r["duration_ms"] >= 0
     unknown = next(r for r in requests_logged if r["status"] == 403)
     assert unknown["route"] == "/v1/key/<token>/formList"
+    # One line per merge (the after-reply merge here; merger processes log the same), with ids,
+    # the form, the outcome code and the duration - the secrets check above covers them too.
+    merges = [r for r in records if r.get("event") == "merge"]
+    assert len(merges) == len(PEOPLE)
+    assert {r["form_id"] for r in merges} == {"member_intake"}
+    assert {r["outcome"] for r in merges} == {"merged"}
+    assert all(r["duration_ms"] >= 0 and r["attempts"] == 1 and r["error"] is None for r in merges)
+    assert all(r["logger"] == "sahakum.merge" and len(r["submission_id"]) == 36 for r in merges)
+    assert {r["candidate_pairs"] for r in merges} >= {0}

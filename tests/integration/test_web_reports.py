@@ -129,3 +129,19 @@ def test_submissions_page__download_button_exports_the_filtered_form(db: Databas
     rows = read_csv(r.data)
     assert r.status_code == 200 and len(rows) == 2 and rows[0]["reporter_role"].startswith("មេភូមិ")
     assert w.get("/submissions/export.csv").status_code == 404  # one form at a time
+
+
+def test_entry_and_preview_pages__columns_named_in_khmer_and_english(web: WebClient):
+    """Every column of every kind the role may enter has words in both languages, shown with
+    the template's column name; the import preview and its errors name columns the same way."""
+    from server.reports.import_kinds import KINDS
+    from server.web.column_labels import COLUMN_LABELS
+
+    assert {c.name for k in KINDS.values() for c in k.columns} <= set(COLUMN_LABELS)
+    khmer = web.get("/records/sessions/new").get_data(as_text=True)
+    assert "លេខកូដវគ្គ" in khmer and "ក្រុមគោលដៅ" in khmer and "session_code" in khmer
+    preview = upload(web, "sessions", b"session_code,course_code,date,target_group\nS1,NOPE,2026-11-03,pe\n")
+    assert "លេខកូដវគ្គសិក្សា" in preview  # the bad column, in Khmer, in the problems table
+    web.post("/language", {"lang": "en", "next": "/"}, from_page="/records/sessions/new")
+    english = web.get("/records/sessions/new").get_data(as_text=True)
+    assert "Session code" in english and "Target group" in english and "លេខកូដវគ្គ" not in english

@@ -54,3 +54,21 @@ def test_flatten__cdata_goes_through_the_tree(compiled_forms: dict[str, Compiled
     xml = build_xml(form_xml, CASES[2][1], instance_id="uuid:x").replace(
         b"<village>18010101</village>", b"<village><![CDATA[18010101]]></village>")
     assert flatten(xml, lay)[0]["village"] == "18010101"
+
+
+def test_flatten__attributes_groups_and_blank_leaves_as_the_tree(
+    compiled_forms: dict[str, CompiledForm],
+) -> None:
+    """The split reading against lxml on the shapes Collect rarely sends: a leaf with an
+    attribute, a repeat instance with one, whitespace-only text and a leaf closing a group."""
+    form_xml = compiled_forms["village_data"].xml
+    lay = layout(form_spec(form_xml), "village_data", with_pii=True, labels="codes")
+    xml = build_xml(form_xml, CASES[2][1], instance_id="uuid:x")
+    xml = xml.replace(b"<village>18010101</village>", b'<village x="1">18010101</village>')
+    xml = xml.replace(b"<new_venue>", b'<new_venue jr:x="y" xmlns:jr="http://openrosa.org/javarosa">', 1)
+    xml = xml.replace(b"<n_concerns>1</n_concerns>", b"<n_concerns>  </n_concerns>")
+    fast, slow = flatten(xml, lay), flatten_tree(xml, lay)
+    assert fast == ({k: v for k, v in slow[0].items() if v}, {
+        name: [{k: v for k, v in row.items() if v} for row in rows] for name, rows in slow[1].items()})
+    assert fast[0]["village"] == "18010101" and "n_concerns" not in fast[0]
+    assert [r.get("nv_type") for r in fast[1]["new_venue"]] == ["karaoke", "massage"]

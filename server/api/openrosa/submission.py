@@ -16,14 +16,16 @@ import hashlib
 import io
 import logging
 import os
+import random
+import time
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
 from flask import Flask, Response, current_app, request
 from multipart import MultipartError, MultipartSegment, PushMultipartParser
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from server import errors
 from server.accounts.collectors import find_active_collector
@@ -38,9 +40,11 @@ from server.api.openrosa.protocol import (
     token,
 )
 from server.db.models import Collector
+from server.db.session import is_lost_race
+from server.storage import AttachmentStore, FileMove
 from server.sync import intake
 from server.sync.dedup import Outcome
-from server.sync.ingest import TMP_DIR, FileMove, IngestResult, ReceivedFile, ingest_submission, place_files
+from server.sync.ingest import TMP_DIR, IngestResult, ReceivedFile, ingest_submission
 from server.sync.parse import ParsedSubmission, parse_submission
 from server.xforms import catalogue
 
@@ -54,6 +58,7 @@ SPILL_BYTES = 1_000_000  # a part larger than this goes to disk as it arrives
 MAX_FIELD_BYTES = 1_000_000  # a form field that is not a file (the XML may come as one)
 READ_CHUNK = 256 * 1024
 HOOKS_KEY = "sahakum_after_submission"
+STORE_ATTEMPTS = 5  # a lost race is retried this many times before the 500
 
 SUCCESS_MESSAGE = "full submission upload was successful!"  # Central's exact text
 PARTIAL_MESSAGE = "Part of the submission was received. Collect sends the rest next."
@@ -140,6 +145,17 @@ def _part_name(key: str, filename: str | None) -> str | None:
     return None
 
 
+def _read_body(stream: IO[bytes]) -> bytes:
+    """The next piece of the body. A body that cannot be read (a malformed chunk of a chunked
+    upload: gunicorn's InvalidChunkSize, werkzeug's OSError; a client gone mid-upload) is the
+    client's fault: 400, nothing stored. The exception types differ by server, hence broad."""
+    try:
+        return stream.read(READ_CHUNK)
+    except Exception as exc:
+        logger.info("submission body unreadable: %s", type(exc).__name__)
+        raise errors.SubmissionBadMultipart() from None
+
+
 def _segments(spool: _UploadSpool) -> Iterator[tuple[MultipartSegment, _HashingFile]]:
     """Stream the body through the parser; every part (file or field) into a spool handle.
     `multipart`'s push parser keeps no per-boundary regex (werkzeug compiles two per request,
@@ -154,7 +170,7 @@ def _segments(spool: _UploadSpool) -> Iterator[tuple[MultipartSegment, _HashingF
     try:
         with PushMultipartParser(boundary, max_segment_count=MAX_FORM_PARTS) as parser:
             while not parser.closed:
-                chunk = stream.read(READ_CHUNK)
+                chunk = _read_body(stream)
                 total += len(chunk)
                 if total > limit:
                     raise errors.SubmissionTooLarge()
@@ -266,39 +282,40 @@ def _store_in_transaction(
     collector_id: int,
     role: str,
 ) -> IngestResult:
-    """Classify, store, place files, COMMIT. A lost race on the unique (form_id, instance_id)
-    index rolls back and re-classifies: the second of two identical POSTs is then a resend."""
-    data_dir = settings().data_dir
+    """Classify, store, place files, COMMIT. A lost race (the unique (form_id, instance_id)
+    index, a deadlock or serialization failure) rolls back and runs again, re-classifying:
+    the second of two identical POSTs is then a resend. Collect never sees the race."""
+    store = attachment_store()
     # Classifies against what is stored, then writes: lock for write (SQLite: BEGIN IMMEDIATE).
     with database().session(lock_for_write=True) as tx:
-        for attempt in range(3):
-            placed: list[tuple[FileMove, Path]] = []
+        for attempt in range(1, STORE_ATTEMPTS + 1):
+            placed: list[FileMove] = []
             try:
                 result = ingest_submission(
                     tx, parsed, xml, collector_id=collector_id, collector_role=role, files=received
                 )
                 for move in result.moves:
                     spool.by_path(move.source).sync()
-                placed = list(zip(result.moves, place_files(data_dir, result.moves), strict=True))
+                placed = store.place(result.moves)
                 tx.commit()  # durable before the 201 (design.md, issue 3)
                 return result
-            except IntegrityError:
+            except DBAPIError as exc:
                 tx.rollback()
-                _unplace(placed)
-                if attempt == 2:
+                store.unplace(placed)
+                if attempt == STORE_ATTEMPTS or not (isinstance(exc, IntegrityError) or is_lost_race(exc)):
                     raise
+                if not isinstance(exc, IntegrityError):
+                    logger.info("intake lost a database race (%s); retrying", type(exc.orig).__name__)
+                    time.sleep(random.uniform(0.01, 0.05) * attempt)  # noqa: S311 - jitter, not crypto
             except BaseException:
                 tx.rollback()
-                _unplace(placed)
+                store.unplace(placed)
                 raise
     raise AssertionError("unreachable")
 
 
-def _unplace(placed: Iterable[tuple[FileMove, Path]]) -> None:
-    """The commit failed: put the uploads back so a retry (or the cleanup) finds them."""
-    for move, target in placed:
-        if target.exists():
-            os.replace(target, move.source)
+def attachment_store() -> AttachmentStore:
+    return current_app.extensions["sahakum_files"]
 
 
 def _run_hooks(app: Flask, submission_id: uuid.UUID) -> None:

@@ -83,6 +83,7 @@ from server.db.models.savings import (
 from server.db.models.staff import AuditEntry, StaffRole, StaffUser
 from server.db.models.submissions import (
     Attachment,
+    MergerHeartbeat,
     RejectedCopy,
     ReviewState,
     Submission,
@@ -137,6 +138,7 @@ __all__ = [
     "MemberSector",
     "MemberStatus",
     "MergeEvent",
+    "MergerHeartbeat",
     "MonitoringVisit",
     "OrganisationType",
     "PairStatus",

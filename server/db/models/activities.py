@@ -285,11 +285,13 @@ class ReportSnapshot(Base):
 
 def _report_indexes() -> None:
     """Indexes the indicator report needs on tables defined elsewhere: each workplace's last
-    visit by a date (risk at the period end) is read from (workplace_id, visit_date)."""
-    from server.db.models.cases import MonitoringVisit
+    counted visit by a date (risk at the period end) is read from one covering index, and
+    referrals are counted by event date."""
+    from server.db.models.cases import MonitoringVisit, Referral
 
-    Index("ix_monitoring_visits_workplace_id_visit_date", MonitoringVisit.workplace_id,
-          MonitoringVisit.visit_date)
+    Index("ix_monitoring_visits_last_risk", MonitoringVisit.workplace_id, MonitoringVisit.visit_date,
+          MonitoringVisit.submission_id, MonitoringVisit.risk_level)
+    Index("ix_referrals_event_date", Referral.event_date)
 
 
 _report_indexes()

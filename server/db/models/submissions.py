@@ -191,3 +191,14 @@ class UnfitAnswer(Base):
     resolved_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class MergerHeartbeat(Base):
+    """One row per running merger process, rewritten every few seconds (server/sync/heartbeat.py):
+    /readyz and /metrics tell from it whether any merger is alive, on whichever server."""
+
+    __tablename__ = "merger_heartbeats"
+
+    id: Mapped[str] = mapped_column(String(80), primary_key=True)  # host:pid:random, no personal data
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    beat_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)

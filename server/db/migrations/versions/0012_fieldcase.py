@@ -1,7 +1,7 @@
 """fieldcase: answers the merge could not use (unfit_answers) and members' sector history
 (member_sectors), backfilled with each member's current sector from her intake date.
 
-Revision ID: 0011_fieldcase
+Revision ID: 0012_fieldcase
 Revises: 0011_speed_pairs_order
 Create Date: 2026-12-02 07:40:00
 """
@@ -14,7 +14,7 @@ from alembic import op
 
 from server.db.models.base import UTCDateTime
 
-revision: str = '0011_fieldcase'
+revision: str = '0012_fieldcase'
 down_revision: str | Sequence[str] | None = '0011_speed_pairs_order'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
