@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, NamedTuple
 
 from sqlalchemy import Select, String, cast, false, or_, select, type_coerce
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from server import errors
@@ -83,8 +84,10 @@ def members_csv(session: Session, collector: Collector) -> bytes:
                 select(Workplace.id).where(Workplace.commune_code.in_(collector.commune_codes))
             )
         )
+    postgres = _postgres(session)
     stmt = (
-        select(Member.id, Member.member_code, Member.version, Member.pe_code, Member.savings_group)
+        select(_text(Member.id, postgres), Member.member_code, Member.version, Member.pe_code,
+               Member.savings_group)
         .where(
             or_(*conditions),
             Member.member_code.is_not(None),
@@ -93,11 +96,35 @@ def members_csv(session: Session, collector: Collector) -> bytes:
         )
         .order_by(Member.member_code)
     )
-    rows = [
-        (str(mid), code, str(version), code, pe or "", group or "")
-        for mid, code, version, pe, group in session.execute(stmt)
-    ]
+    rows = (
+        (_dashed(mid, postgres), code, version, code, pe or "", group or "")
+        for mid, code, version, pe, group in _plain_rows(session.connection(), stmt)
+    )
     return _csv(MEMBERS_HEADER, rows)
+
+
+def _postgres(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def _text(column: Any, postgres: bool) -> Any:
+    """A UUID or date column as text straight from the database: no UUID or date objects built
+    and formatted again per row (SQLite keeps UUIDs as 32 hex digits: see ``_dashed``)."""
+    return cast(column, String) if postgres else type_coerce(column, String)
+
+
+def _dashed(uid: str, postgres: bool) -> str:
+    return uid if postgres else f"{uid[:8]}-{uid[8:12]}-{uid[12:16]}-{uid[16:20]}-{uid[20:]}"
+
+
+def _plain_rows(conn: Connection, stmt: Select[Any]) -> list[Any]:
+    """The driver's plain tuples: building 100,000 Row objects costs as much as the query.
+    Only for columns whose database value is what the list writes (text, integers)."""
+    result = conn.execute(stmt)
+    try:
+        return result.cursor.fetchall()
+    finally:
+        result.close()
 
 
 class SignName(NamedTuple):
@@ -126,16 +153,12 @@ def workplaces_csv(session: Session, collector: Collector) -> bytes:
     One read (workplaces joined to their names, in code order), grouped as it streams: no ORM
     objects, no per-row lookups; PostgreSQL renders the UUIDs as text itself. This is what
     keeps a list of 100,000 workplaces under a second."""
-    postgres = session.get_bind().dialect.name == "postgresql"
+    postgres = _postgres(session)
     stmt = (
         _live_workplaces(collector)
         .with_only_columns(
-            # Text straight from the database: no UUID or date objects built and formatted
-            # again per row (SQLite keeps UUIDs as 32 hex digits, dashed below).
-            cast(Workplace.id, String) if postgres else type_coerce(Workplace.id, String),
-            Workplace.workplace_code, Workplace.version,
-            cast(Workplace.last_visit_date, String) if postgres
-            else type_coerce(Workplace.last_visit_date, String),
+            _text(Workplace.id, postgres), Workplace.workplace_code, Workplace.version,
+            _text(Workplace.last_visit_date, postgres),
             Workplace.last_access, Workplace.workers_est, Workplace.village_code, Workplace.type,
             WorkplaceName.name_km, WorkplaceName.name_latin, WorkplaceName.valid_to,
             WorkplaceName.is_alias,
@@ -147,7 +170,7 @@ def workplaces_csv(session: Session, collector: Collector) -> bytes:
     if postgres:
         # The sort of a large area's rows fits in memory instead of spilling to disk.
         conn.exec_driver_sql("SET LOCAL work_mem = '64MB'")
-    return _csv(WORKPLACES_HEADER, _workplace_rows(conn.execute(stmt).all(), postgres))
+    return _csv(WORKPLACES_HEADER, _workplace_rows(_plain_rows(conn, stmt), postgres))
 
 
 def _one_name_label(km: str | None, latin: str | None, fallback: str) -> str:
@@ -171,7 +194,7 @@ def _workplace_rows(rows: Sequence[Sequence[Any]], postgres: bool) -> Iterator[t
         else:
             label = workplace_label([SignName(*r[8:]) for r in rows[i:j]], code)
         yield (
-            wid if postgres else f"{wid[:8]}-{wid[8:12]}-{wid[12:16]}-{wid[16:20]}-{wid[20:]}",
+            _dashed(wid, postgres),
             label,
             version,
             visited or "",

@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import csv
 import io
+import stat
 import uuid
 
 import pytest
 from lxml import etree
 from sqlalchemy import select
 
+from server.config import Settings
 from server.db.models import Form
 from server.db.session import Database
-from server.sync import cases, lists, review
+from server.sync import cases, list_store, lists, review
 from tests.integration.test_merge_visit import entity, visit
 from tests.support.collect import CollectClient
 from tests.support.fixtures import accounts, pe, village  # noqa: F401
@@ -132,3 +134,63 @@ def test_entity_list__if_none_match__304_without_building_the_list(
     changed = pe.request("GET", url, headers=pe.headers(**{"If-None-Match": etag}))
     assert changed.status_code == 200 and changed.headers["ETag"] != etag
     assert b"Blue Moon" in changed.data
+
+
+def test_entity_list__body_built_once_per_version_and_collector(
+    db: Database, pe: CollectClient, village: CollectClient, settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with db.transaction() as s:
+        cases.create_workplace(s, name_latin="Golden Star KTV", village_code="18010101", actor="test")
+    built: list[str] = []
+    real = lists.BUILDERS["workplaces.csv"]
+
+    def counting(session: object, collector: object) -> bytes:
+        built.append(collector.name)  # type: ignore[attr-defined]
+        return real(session, collector)  # type: ignore[arg-type]
+
+    monkeypatch.setitem(lists.BUILDERS, "workplaces.csv", counting)
+    url = _manifest(pe, "workplace_visit")["workplaces.csv"].findtext(f"{MANIFEST}downloadUrl")
+    first = pe.request("GET", url)
+    again = pe.request("GET", url)
+    assert first.status_code == again.status_code == 200
+    assert again.data == first.data and b"Golden Star KTV" in again.data
+    assert again.headers["ETag"] == first.headers["ETag"]
+    assert int(again.headers["Content-Length"]) == len(again.data)
+    assert built == ["PE07"]  # the second download streamed the stored body
+
+    # Another collector's list is her own body, built for her.
+    village_url = _manifest(village, "village_data")["workplaces.csv"].findtext(f"{MANIFEST}downloadUrl")
+    assert village.request("GET", village_url).status_code == 200
+    assert built == ["PE07", "V18010101"]
+
+    store = settings.instance_dir / list_store.STORE_FOLDER
+    stored = sorted(store.iterdir())
+    assert len(stored) == 2
+    assert stat.S_IMODE(store.stat().st_mode) == 0o700
+    assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in stored)
+    # File names carry the account id and the ETag, never the account's code.
+    assert not any("PE07" in p.name for p in stored)
+
+    # A change to the cases makes a new version: built again, the older body removed.
+    with db.transaction() as s:
+        cases.create_workplace(s, name_latin="Blue Moon", village_code="18010101", actor="test")
+    changed = pe.request("GET", url)
+    assert changed.status_code == 200 and b"Blue Moon" in changed.data
+    assert changed.headers["ETag"] != first.headers["ETag"]
+    assert built == ["PE07", "V18010101", "PE07"]
+    assert len(list(store.iterdir())) == 2
+    assert not any(first.headers["ETag"].strip('"') in p.name for p in store.iterdir())
+
+
+def test_entity_list__instance_folder_unusable__list_still_served(
+    db: Database, pe: CollectClient, settings: Settings
+) -> None:
+    with db.transaction() as s:
+        cases.create_workplace(s, name_latin="Golden Star KTV", village_code="18010101", actor="test")
+    settings.instance_dir.mkdir(parents=True, exist_ok=True)
+    (settings.instance_dir / list_store.STORE_FOLDER).write_text("not a folder")
+    url = _manifest(pe, "workplace_visit")["workplaces.csv"].findtext(f"{MANIFEST}downloadUrl")
+    response = pe.request("GET", url)
+    assert response.status_code == 200 and b"Golden Star KTV" in response.data
+    assert int(response.headers["Content-Length"]) == len(response.data)

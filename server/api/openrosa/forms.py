@@ -2,31 +2,36 @@
 
 Which forms a collector may use is decided in server/xforms/catalogue.py; the lists phones
 download are built, versioned and hashed in server/sync/lists.py. Entity lists are answered 304
-from their version alone (one small read), before anything is built.
+from their version alone (one small read), before anything is built; a full download streams
+the body stored for that version (server/sync/list_store.py), built once.
 """
 
 from __future__ import annotations
 
 import mimetypes
+import os
 from urllib.parse import quote
 
 from flask import Response, request
 from lxml import etree
 from lxml.builder import ElementMaker
+from werkzeug.wsgi import wrap_file
 
 from server.api.openrosa.protocol import (
     XML_CONTENT_TYPE,
+    cache_headers,
     collector,
     conditional,
     database,
     not_modified,
     openrosa,
     session,
+    settings,
     url_prefix,
     xml_response,
 )
 from server.db.models import MediaKind
-from server.sync import lists
+from server.sync import list_store, lists
 from server.xforms import catalogue
 
 XFORMS_LIST_NS = "http://openrosa.org/xforms/xformsList"
@@ -127,9 +132,26 @@ def media_file(xml_form_id: str, filename: str) -> Response:
         unchanged = not_modified(etag)
         if unchanged is not None:
             return unchanged
-        # Built in one transaction (one snapshot; on PostgreSQL room to sort in memory), after
-        # the version was read: a change committed in between only makes the next poll fetch.
-        with database().session() as tx:
-            body = lists.build_list(tx, collector(), media.filename)
-        return conditional(body, content_type, etag=etag)
+        return _stored_list(media.filename, etag, content_type)
     return conditional(lists.media_bytes(session(), collector(), media), content_type)
+
+
+def _stored_list(filename: str, etag: str, content_type: str) -> Response:
+    """The entity list's body, built once per ETag (server/sync/list_store.py), streamed."""
+    account = collector()
+
+    def build() -> bytes:
+        # Built in one transaction (on PostgreSQL room to sort in memory), after the version
+        # was read: a change committed in between is in the body too and only makes the next
+        # poll fetch again; a body is never older than its ETag.
+        with database().session() as tx:
+            return lists.build_list(tx, account, filename)
+
+    body = list_store.open_body(settings().instance_dir, filename, account.id, etag, build)
+    response = Response(
+        wrap_file(request.environ, body), status=200, content_type=content_type,
+        direct_passthrough=True,
+    )
+    response.content_length = body.seek(0, os.SEEK_END)
+    body.seek(0)
+    return cache_headers(response, etag)

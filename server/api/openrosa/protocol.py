@@ -147,7 +147,7 @@ def not_modified(etag: str) -> Response | None:
     built), else None."""
     if not request.if_none_match.contains(etag):
         return None
-    return _cache_headers(Response(status=304), etag)
+    return cache_headers(Response(status=304), etag)
 
 
 def conditional(body: bytes, content_type: str, etag: str | None = None) -> Response:
@@ -156,10 +156,10 @@ def conditional(body: bytes, content_type: str, etag: str | None = None) -> Resp
     unchanged = not_modified(etag)
     if unchanged is not None:
         return unchanged
-    return _cache_headers(Response(body, status=200, content_type=content_type), etag)
+    return cache_headers(Response(body, status=200, content_type=content_type), etag)
 
 
-def _cache_headers(response: Response, etag: str) -> Response:
+def cache_headers(response: Response, etag: str) -> Response:
     response.set_etag(etag)
     response.headers["Cache-Control"] = "private, no-cache"
     return response
