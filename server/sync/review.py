@@ -11,7 +11,8 @@
 * ``reject_pair(session, pair_id, staff_actor)``: "not the same"; the pair is kept as
   rejected so matching never proposes it again.
 * ``merge_workplaces`` / ``unmerge`` do the same for workplaces (names become aliases;
-  visits, referrals and members' current workplace are re-pointed).
+  visits, referrals and members' current workplace are re-pointed; the moved visits are
+  checked for possible duplicates of the survivor's, same collector and day).
 
 Functions flush, never commit; they raise ``server.errors`` (stable codes, no personal data).
 """
@@ -47,6 +48,7 @@ from server.db.models import (
     utcnow,
 )
 from server.sync import cases, linkage
+from server.sync.merge.duplicate_visits import flag_after_workplace_merge, withdraw_merge_pairs
 from server.sync.snapshots import restore_row, row_snapshot
 
 # Kept importable from here: the review errors live in the one catalogue.
@@ -332,6 +334,8 @@ def merge_workplaces(
         pair.merge_event_id = event.id
         pair.row_version += 1
     snapshot["moved"] = moved
+    session.flush()  # the re-pointed visits, before they are paired with the survivor's
+    snapshot["visit_pairs"] = flag_after_workplace_merge(session, survivor.id, moved["visits"])
     event.snapshot = snapshot
     cases.record_change(session, EntityType.WORKPLACE, loser.id, "merged_into_workplace_id", None,
                         str(survivor.id), merge_event_id=event.id, actor=staff_actor)
@@ -355,6 +359,7 @@ def _unmerge_workplaces(session: Session, event: MergeEvent) -> None:
             row = session.get(model, uuid.UUID(rid))
             if row is not None:
                 setattr(row, attr, loser.id)
+    withdraw_merge_pairs(session, snap.get("visit_pairs", []))
     restore_row(loser, snap["loser"])
     restore_row(survivor, snap["survivor"])
     # Collect must see the list row change again: versions only go up.
