@@ -7,6 +7,10 @@
 | admin            | only with a break-glass reason       | no                         | no               |
 | me               | never                                | no                         | no               |
 
+Staff records (entered on the record pages or imported): case workers and admin enter every kind;
+the `me` role enters the kinds identified by codes alone (``ME_RECORD_KINDS``): courses, sessions,
+attendance, and savings deposits, which name the book by its number and never show its holder.
+
 Every role may list submissions, workplaces (no PII on them) and the referrals it is allowed to
 see; a referral's reporter is shown only together with PII. Child-protection referrals are those
 with category ``child_protection`` or the ``restricted`` flag; other roles never see them, not
@@ -78,6 +82,25 @@ def can_work_cases(role: StaffRole) -> bool:
     return role in (StaffRole.CASE, StaffRole.CHILD_PROTECTION)
 
 
+# The M&E officer enters these herself (issue 8: "enters a month of sessions and savings
+# deposits"). Each row names its records by code only, so she needs no names to enter them;
+# kinds whose rows carry names or phones (gatekeepers) or create people and cases stay with
+# case workers.
+ME_RECORD_KINDS = frozenset({"courses", "sessions", "attendance", "savings_deposits"})
+
+
+_ALL_RECORD_KINDS_ROLES = (StaffRole.ADMIN, StaffRole.CASE)
+
+
+def can_enter_records(role: StaffRole, kind: str) -> bool:
+    """May `role` enter, import and undo staff records of this kind (web, API, one rule)?"""
+    if role in _ALL_RECORD_KINDS_ROLES:
+        return True
+    return role is StaffRole.ME and kind in ME_RECORD_KINDS
+
+
 REVIEW_ROLES: tuple[StaffRole, ...] = tuple(r for r in StaffRole if can_review_duplicates(r))
 ALL_ROLES: tuple[StaffRole, ...] = tuple(StaffRole)
 CASE_ROLES: tuple[StaffRole, ...] = tuple(r for r in StaffRole if can_work_cases(r))
+# Roles that reach the record and import pages at all (which kinds: can_enter_records).
+RECORD_ROLES: tuple[StaffRole, ...] = (*_ALL_RECORD_KINDS_ROLES, StaffRole.ME)

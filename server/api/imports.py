@@ -17,7 +17,7 @@ from server import errors
 from server.accounts import access
 from server.api import auth
 from server.api.rest import staff_blueprint
-from server.db.models import ImportBatch, StaffRole
+from server.db.models import ImportBatch
 from server.reports.import_kinds import KINDS, Kind
 from server.reports.importing import run_import, undo_batch
 
@@ -31,7 +31,7 @@ def _kind_for(name: str) -> Kind:
     kind = KINDS.get(name)
     if kind is None:
         raise errors.ImportUnknownKind()
-    if auth.current_staff().role.value not in kind.roles:
+    if not access.can_enter_records(auth.current_staff().role, kind.name):
         raise errors.StaffForbidden()
     return kind
 
@@ -97,7 +97,7 @@ class ImportTemplate(MethodView):
 
 @blp.route("/imports/<uuid:batch_id>")
 class ImportBatchResource(MethodView):
-    @auth.require_roles(StaffRole.ADMIN, StaffRole.CASE, StaffRole.ME)
+    @auth.require_roles(*access.RECORD_ROLES)
     def delete(self, batch_id: uuid.UUID) -> Any:
         """Undo an import: delete exactly the rows it stored (409 when later records use them)."""
         session = auth.db_session()
@@ -114,7 +114,7 @@ class ImportBatchResource(MethodView):
 
 @blp.route("/imports")
 class ImportList(MethodView):
-    @auth.require_roles(StaffRole.ADMIN, StaffRole.CASE, StaffRole.ME)
+    @auth.require_roles(*access.RECORD_ROLES)
     def get(self) -> Any:
         """The last 200 imports, newest first."""
         stmt = select(ImportBatch).order_by(ImportBatch.created_at.desc()).limit(200)

@@ -190,22 +190,19 @@ def undo_hotline(s: Session, batch_id: uuid.UUID) -> Callable[[], None]:
     return delete_referrals
 
 
-ME_KINDS = frozenset({"admin", "case", "me"})
-
 KINDS: dict[str, Kind] = {k.name: k for k in (
     Kind("courses", (C("course_code", cells.code), C("title", cells.text(200)),
                      C("category", cells.choice(CourseCategory)), C("topic", cells.text(64), required=False)),
-         build_course, unique={"course_code": _exists(Course, Course.course_code)}, roles=ME_KINDS),
+         build_course, unique={"course_code": _exists(Course, Course.course_code)}),
     Kind("sessions", (C("session_code", cells.code), C("course_code", cells.ref("course", "course")),
                       C("date", cells.day), C("target_group", cells.choice(TargetGroup)),
                       C("commune_code", cells.digits(6), required=False),
                       C("place", cells.text(200), required=False),
                       C("facilitator", cells.code, required=False),
                       C("anonymous_headcount", cells.count, required=False)),
-         build_session, unique={"session_code": _exists(TrainingSession, TrainingSession.session_code)},
-         roles=ME_KINDS),
+         build_session, unique={"session_code": _exists(TrainingSession, TrainingSession.session_code)}),
     Kind("attendance", (C("session_code", cells.ref("session_", "session")), *PERSON_COLUMNS),
-         build_attendance, check_row=one_person, roles=ME_KINDS),
+         build_attendance, check_row=one_person),
     Kind("gatekeepers", (C("gatekeeper_code", cells.code),
                          C("organisation_type", cells.choice(OrganisationType)),
                          C("name_km", cells.text(200), required=False, sensitive=True),

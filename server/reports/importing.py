@@ -56,8 +56,6 @@ class Kind:
     # Rows a batch created outside the batch tables (a hotline report's referral): called
     # before the batch rows are deleted, returns what to run after.
     before_undo: Callable[[Session, uuid.UUID], Callable[[], None]] | None = None
-    # Roles (StaffRole values) that may import this kind.
-    roles: frozenset[str] = frozenset({"admin", "case"})
 
     @property
     def header(self) -> tuple[str, ...]:

@@ -18,8 +18,9 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from server.accounts import access
 from server.api import auth as api_auth
-from server.db.models import ImportBatch, StaffRole
+from server.db.models import ImportBatch
 from server.reports import cells
 from server.reports.import_kinds import KINDS, Kind
 from server.reports.importing import enter_record, run_import, undo_batch
@@ -29,7 +30,7 @@ from server.web.blueprint import menu_item, web
 
 menu_item("web.imports", _l("Records and imports"))
 
-ENTRY_ROLES = (StaffRole.ADMIN, StaffRole.CASE, StaffRole.ME)
+ENTRY_ROLES = access.RECORD_ROLES
 MAX_BYTES = 10 * 1024 * 1024
 PREVIEW_TTL_S = 24 * 3600
 KIND_LABELS: dict[str, Any] = {
@@ -46,13 +47,13 @@ KIND_LABELS: dict[str, Any] = {
 def _kinds() -> list[tuple[str, Any]]:
     staff = security.current_staff()
     assert staff is not None
-    return [(name, KIND_LABELS[name]) for name, k in KINDS.items() if staff.role.value in k.roles]
+    return [(name, KIND_LABELS[name]) for name in KINDS if access.can_enter_records(staff.role, name)]
 
 
 def _kind(name: str) -> Kind:
     staff = security.current_staff()
     kind = KINDS.get(name)
-    if kind is None or staff is None or staff.role.value not in kind.roles:
+    if kind is None or staff is None or not access.can_enter_records(staff.role, kind.name):
         abort(404)
     return kind
 

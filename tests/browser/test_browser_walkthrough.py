@@ -1,9 +1,10 @@
 """Issue 8's "not done until", in Chromium, without a programmer: the M&E officer enters a
 month's training sessions on the web pages and imports an attendance sheet; a case worker (the
-role that keeps savings records, staff-ui.md 9) enters a savings book and two deposits; the M&E
-officer reads the month's indicator report in Khmer and in English with every method shown,
-downloads the external version with small cells as "<5", freezes it, and after more data
-arrives the frozen report shows the same figures and the same SHA-256."""
+role that keeps savings books and their holders) issues a savings book; the M&E officer enters
+the month's two deposits herself by book number, seeing no holder's name; she reads the month's
+indicator report in Khmer and in English with every method shown, downloads the external
+version with small cells as "<5", freezes it, and after more data arrives the frozen report
+shows the same figures and the same SHA-256."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from tests.support.browser import assert_accessible, sign_in
 from tests.support.web import make_staff_account
 
 MEMBERS = ("M001", "M002", "M003", "M004", "M005", "M006")
+HOLDER = "Sok Dara"  # M001's name, which the M&E officer must never be shown
 ATTENDANCE = "session_code,member_code\n" + "".join(f"S1,{m}\n" for m in MEMBERS) + "S2,M001\nS2,M002\n"
 
 
@@ -60,7 +62,7 @@ def test_me_officer_month_of_records_to_a_frozen_report(db: Database, context_fa
         s.add(Course(course_code="AW1", title="Rights", category=CourseCategory.AWARENESS))
         for code in MEMBERS:  # members come from the intake form; their codes are printed on cards
             s.add(Member(member_code=code, sector="karaoke", status=MemberStatus.ACTIVE,
-                         intake_date=date(2026, 10, 1)))
+                         intake_date=date(2026, 10, 1), name_latin_raw=HOLDER if code == "M001" else None))
     make_staff_account(db, "me1", "me")
     make_staff_account(db, "case1", "case")
 
@@ -68,7 +70,8 @@ def test_me_officer_month_of_records_to_a_frozen_report(db: Database, context_fa
     me = context_factory(accept_downloads=True).new_page()
     sign_in(me, base_url, "me1")
     me.get_by_role("navigation", name="ម៉ឺនុយមេ").get_by_role("link", name="កំណត់ត្រា និងការនាំចូល").click()
-    assert "ការដាក់ និងដកប្រាក់សន្សំ" not in me.locator("main").inner_text()  # deposits: case workers
+    assert "ការដាក់ និងដកប្រាក់សន្សំ" in me.locator("main").inner_text()  # deposits: she enters them
+    assert "សៀវភៅសន្សំ" not in me.get_by_label("ប្រភេទកំណត់ត្រា").inner_text()  # books: case workers
     for code, day, group, heads in (("S1", "2026-11-03", "karaoke_workers", "3"),
                                     ("S2", "2026-11-17", "karaoke_workers", "១")):
         enter(me, base_url, "sessions", {"session_code": code, "course_code": "AW1", "date": day,
@@ -85,14 +88,15 @@ def test_me_officer_month_of_records_to_a_frozen_report(db: Database, context_fa
     me.locator("form[action='/imports/apply'] button[type=submit]").click()
     assert "បានរក្សាទុក 8 ជួរ" in me.get_by_role("status").inner_text()
 
-    # --- a case worker: a savings book and two deposits on the entry pages ----------------------
+    # --- a case worker issues a savings book; the M&E officer enters its two deposits ------------
     case = context_factory().new_page()
     sign_in(case, base_url, "case1")
     enter(case, base_url, "savings_books", {"book_number": "B0001", "holder_type": "member",
                                             "member_code": "M001", "issued_date": "2026-11-05"})
     for day, amount in (("2026-11-05", "20000"), ("2026-11-19", "១០០០០")):
-        enter(case, base_url, "savings_deposits", {"book_number": "B0001", "date": day, "amount": amount,
-                                                   "currency": "KHR"})
+        enter(me, base_url, "savings_deposits", {"book_number": "B0001", "date": day, "amount": amount,
+                                                 "currency": "KHR"})
+        assert HOLDER not in me.content()  # the book by its number, never its holder
 
     # --- the month's report, in Khmer then English, internal then external ----------------------
     me.get_by_role("navigation", name="ម៉ឺនុយមេ").get_by_role("link", name="របាយការណ៍សូចនាករ").click()
