@@ -58,6 +58,8 @@ def figures(page: Any) -> list[str]:
 
 def test_me_officer_month_of_records_to_a_frozen_report(db: Database, context_factory: Callable[..., Any],
                                                         base_url: str, tmp_path: Path) -> None:
+    from playwright.sync_api import expect  # installed with the test extra, like the browser
+
     with db.transaction() as s:
         s.add(Course(course_code="AW1", title="Rights", category=CourseCategory.AWARENESS))
         for code in MEMBERS:  # members come from the intake form; their codes are printed on cards
@@ -70,7 +72,7 @@ def test_me_officer_month_of_records_to_a_frozen_report(db: Database, context_fa
     me = context_factory(accept_downloads=True).new_page()
     sign_in(me, base_url, "me1")
     me.get_by_role("navigation", name="ម៉ឺនុយមេ").get_by_role("link", name="កំណត់ត្រា និងការនាំចូល").click()
-    assert "ការដាក់ និងដកប្រាក់សន្សំ" in me.locator("main").inner_text()  # deposits: she enters them
+    expect(me.locator("main")).to_contain_text("ការដាក់ និងដកប្រាក់សន្សំ")  # deposits: she enters them
     assert "សៀវភៅសន្សំ" not in me.get_by_label("ប្រភេទកំណត់ត្រា").inner_text()  # books: case workers
     for code, day, group, heads in (("S1", "2026-11-03", "karaoke_workers", "3"),
                                     ("S2", "2026-11-17", "karaoke_workers", "១")):
@@ -103,7 +105,7 @@ def test_me_officer_month_of_records_to_a_frozen_report(db: Database, context_fa
     me.get_by_label("រយៈពេល").fill("2026-11")
     me.get_by_role("button", name="បង្ហាញរបាយការណ៍").click()
     sections = me.locator("section.indicator")
-    assert sections.count() == 18
+    expect(sections).to_have_count(18)  # waits for the report page, not the form it came from
     assert all(m.strip() for m in me.locator("section.indicator p.method span").all_inner_texts())
     assert me.locator("html").get_attribute("lang") == "km"
     with me.expect_download() as got:
@@ -116,12 +118,11 @@ def test_me_officer_month_of_records_to_a_frozen_report(db: Database, context_fa
     assert any("វគ្គ" in title for title in me.locator("section.indicator h2").all_inner_texts())
 
     me.get_by_role("button", name="English").click()
-    me.wait_for_load_state()
-    assert me.locator("html").get_attribute("lang") == "en"
+    expect(me.locator("html")).to_have_attribute("lang", "en")
     me.get_by_label("Period").fill("2026-11")
     me.get_by_label("External version (cells under 5 and child-protection figures shown as <5)").check()
     me.get_by_role("button", name="Show the report").click()
-    assert "Awareness-raising courses" in me.locator("main").inner_text()
+    expect(me.locator("main")).to_contain_text("Awareness-raising courses")
     assert "Method" in me.locator("section.indicator").first.inner_text()
     with me.expect_download() as got:
         me.get_by_role("link", name="Download CSV").click()
@@ -133,8 +134,7 @@ def test_me_officer_month_of_records_to_a_frozen_report(db: Database, context_fa
 
     # --- frozen, then more data: the snapshot does not move -----------------------------------
     me.get_by_role("button", name="Freeze this report").click()
-    me.wait_for_load_state()
-    assert "/reports/snapshots/" in me.url
+    me.wait_for_url(re.compile(r".*/reports/snapshots/.*"))
     snapshot_url = me.url
     frozen_text = me.locator("main").inner_text()
     sha = re.search(r"[0-9a-f]{64}", frozen_text)
