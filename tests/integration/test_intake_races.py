@@ -84,7 +84,7 @@ def test_edit_right_after_its_original__no_deadlock_all_201_all_merged(published
         assert unmerged_current == 0
 
 
-@pytest.mark.parametrize("senders", [20])
+@pytest.mark.parametrize("senders", [20, 40])
 def test_identical_resends_of_an_accepted_edit__all_201_one_version(published_forms, app, pe, db, senders):
     original = fill(pe, "workplace_visit")
     assert pe.submit(original)[0].status_code == 201

@@ -271,7 +271,11 @@ def _store(
         if result is not None:
             return result
     collector = _active_collector()
-    return _store_in_transaction(parsed, xml, received, spool, collector.id, collector.role.value)
+    collector_id, role = collector.id, collector.role.value
+    # Give the read connection back before waiting for the write lock: a request that held two
+    # connections let 20 simultaneous resends (SQLite: queued writers) exhaust the pool.
+    session().close()
+    return _store_in_transaction(parsed, xml, received, spool, collector_id, role)
 
 
 def _store_in_transaction(
