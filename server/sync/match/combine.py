@@ -27,14 +27,20 @@ from server.sync.match.result import (
     match_probability,
 )
 
-#: Cap of the term-frequency penalty for a name shared by many records.
+#: Cap of the term-frequency penalty for a name shared by many records. Kept for the
+#: databases' import; the penalty is now log2(H0/holders) (name_frequency_adjustment),
+#: bounded by the capped key count.
 COMMON_NAME_MAX_PENALTY = 2.5
+#: Most a rare name's agreement may gain over the average name's (bits): a name seen once is
+#: rare here, not necessarily rare in the country.
+TF_MAX_BONUS = 0.0
 _NAME_FIELDS = frozenset({"name", "nickname"})
 #: Date levels under which two records may be "strong": the same day, or birth years that
 #: agree within a year and a half. Cousins with the same name from the same village were
 #: born 2-6 years apart (issue 12), and a woman's own age drifts as much, so a wider gap
 #: leaves the pair to staff as "possible", whatever else agrees.
-_STRONG_DATE_LEVELS = frozenset({"dob_equal", "dob_day_month_swapped", "age_close"})
+_STRONG_DATE_LEVELS = frozenset({"dob_equal", "dob_day_month_swapped", "age_close",
+                                 "age_close_estimated"})  # fmt: skip
 #: What a cousin or a sister does not share with her: a pair whose name, origin and a close
 #: age agree is "strong" only with one of these as well, or with birth years both sides read
 #: off a document (then cousins born 2-6 years apart are vetoed). Cousins named after the
@@ -51,26 +57,29 @@ def W() -> Mapping[str, float]:
     return level_weights()
 
 
-def _name_key_count(
+def name_key_holders(
     a: MemberRecord, b: MemberRecord, ev: Sequence[str], key_counts: Mapping[str, int]
-) -> int:
-    """How many stored records share the name key that made this pair agree."""
+) -> tuple[str, int] | None:
+    """(key kind, how many stored records share the name key that made this pair agree):
+    ``kn`` the whole Khmer name, ``km`` the Khmer given name in a birth bucket, ``lc`` the
+    Latin name (or a part of it) in a birth bucket; None when no name key agrees."""
     ka, kb = a.keys, b.keys
     buckets = set(year_buckets(a)) & set(year_buckets(b))
     keys: list[str] = []
     if "khmer_given_name_equal" in ev or "khmer_skeleton_equal" in ev:
         if ka.km_full == kb.km_full:
-            keys.append("kn:" + "|".join(ka.km_full))
+            kind, keys = "kn", ["kn:" + "|".join(ka.km_full)]
         else:
+            kind = "km"
             keys += [f"km:{ka.km_given}|{y}" for y in buckets]
             keys += [f"km:{kb.km_given}|{y}" for y in buckets]
     elif any(c.startswith("latin_") and c != "latin_name_differs" for c in ev):
         shared = (ka.latin_coarse_parts & kb.latin_coarse_joined) | (
             kb.latin_coarse_parts & ka.latin_coarse_joined
         )
-        keys += [f"lc:{j}|{y}" for j in shared for y in buckets]
-    return max((key_counts.get(k, 0) for k in keys), default=0)
-
+        kind, keys = "lc", [f"lc:{j}|{y}" for j in shared for y in buckets]
+    holders = max((key_counts.get(k, 0) for k in keys), default=0)
+    return (kind, holders) if holders else None
 
 
 def _common_name_penalty(
@@ -78,7 +87,8 @@ def _common_name_penalty(
 ) -> float:
     """Term-frequency adjustment: each doubling of the records that share the agreeing name
     halves what the agreement is worth."""
-    holders = _name_key_count(a, b, ev, key_counts)
+    found = name_key_holders(a, b, ev, key_counts)
+    holders = found[1] if found else 0
     return min(COMMON_NAME_MAX_PENALTY, 0.75 * math.log2(holders)) if holders > 1 else 0.0
 
 
@@ -138,7 +148,8 @@ def score_members(
     counts = key_counts or {}
     names = score_names(ka, kb, both_named=a.has_name and b.has_name)
     dates = score_dates(a.dob, b.dob, ka.birth_years, kb.birth_years,
-                        reliable_a=ka.birth_reliable, reliable_b=kb.birth_reliable)  # fmt: skip
+                        reliable_a=ka.birth_reliable, reliable_b=kb.birth_reliable,
+                        estimated=ka.birth_estimated or kb.birth_estimated)  # fmt: skip
     phones = score_phones(ka.phone, kb.phone, family=ka.phone_family or kb.phone_family,
                           seen_a=a.intake_date, seen_b=b.intake_date,
                           holders=counts.get(f"ph:{ka.phone}", 0) if ka.phone else 0)  # fmt: skip

@@ -32,6 +32,7 @@ consonant frame (:func:`latin_frame`), never as strong evidence.
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 from collections.abc import Sequence
 
@@ -212,6 +213,8 @@ def romanise(token: str) -> str:
 
 _FRAME_RULES: tuple[tuple[str, str], ...] = (
     (r"chh", "ch"), (r"([tpk])h", r"\1"), (r"(?<=[aeiou])r\b", ""),
+    # A final v/w after a vowel is the glide of ែវ / ៅ, written or not: Keo / Kaev, Pov / Po.
+    (r"(?<=[aeiou])[vw]\b", ""),
     (r"[aeiouy]+", "a"), (r"(.)\1+", r"\1"),
 )  # fmt: skip
 _FRAME = tuple((re.compile(p), r) for p, r in _FRAME_RULES)
@@ -223,8 +226,29 @@ def latin_frame(word: str) -> str:
 
     Romanisations of one Khmer name disagree mostly on vowels (Sokunthea / Sokonthea,
     Keo / Kaev, Phalla / Phallea) and agree on consonants; Sophea / Sopheap still differ.
+    One word at a time: a final glide is only final in a word (:func:`name_frames` joins).
     """
     out = word.casefold()
     for pattern, repl in _FRAME:
         out = pattern.sub(repl, out)
     return out
+
+
+def name_frames(tokens: Sequence[str], *, whole: bool = False) -> frozenset[str]:
+    """Frames of a name's tokens and of every ordered join of them (only joins of all of them
+    when ``whole``), each token framed alone first (its word-final rules apply) and the join
+    collapsed again: "Sok Kha" meets "Sokha", "Keo Kanha" meets "Kanha Kaev". At most four
+    tokens; frames shorter than two letters are left out."""
+    return _name_frames(tuple(tokens)[:4], whole)
+
+
+@functools.lru_cache(maxsize=8192)
+def _name_frames(tokens: tuple[str, ...], whole: bool) -> frozenset[str]:
+    frames = [latin_frame(t) for t in tokens]
+    out: set[str] = set()
+    for n in range(len(frames) if whole else 1, len(frames) + 1):
+        for perm in itertools.permutations(frames, n):
+            joined = re.sub(r"(.)\1+", r"\1", "".join(perm))
+            if len(joined) >= 2:
+                out.add(joined)
+    return frozenset(out)

@@ -94,10 +94,29 @@ def _compare_translit(latin: MemberKeys, khmer: MemberKeys) -> str | None:
         return "translit_name_equal"
     if latin.latin_frames & khmer.translit_frames:
         return "translit_name_equal"
+    token_level = _translit_by_frames(latin, khmer)
+    if token_level:
+        return token_level
     ratio = fuzz.token_set_ratio(
         " ".join(latin.latin_coarse_tokens), " ".join(latin_coarse_key(t) for t in khmer.translit)
     )
-    return "translit_name_similar" if ratio >= _TRANSLIT_SIMILAR else None
+    # Nothing of the romanised Khmer name is in the Latin one: evidence against, as two Latin
+    # names that differ are (its weight is fitted; romanisation misses weigh it down).
+    return "translit_name_similar" if ratio >= _TRANSLIT_SIMILAR else "translit_name_differs"
+
+
+def _translit_by_frames(latin: MemberKeys, khmer: MemberKeys) -> str | None:
+    """The romanised Khmer given name found among the Latin name's tokens by consonant frame
+    (Leakhena / លក្ខិណា read "lokhena"; Keo / កែវ read "kaev"): ``translit_name_equal`` when
+    the family name is found too, or one side has none to compare; else
+    ``translit_given_equal_family_differs`` (the given name, and another family name)."""
+    parts = latin.latin_part_frames
+    if not (khmer.translit_given_frames & parts):
+        return None
+    family = khmer.translit_family_frames
+    if not family or family & parts or len(latin.latin) == 1:
+        return "translit_name_equal"
+    return "translit_given_equal_family_differs"
 
 
 def _nickname_match(a: MemberKeys, b: MemberKeys) -> bool:
@@ -152,9 +171,25 @@ def _family_codes(ka: MemberKeys, kb: MemberKeys) -> list[str]:
     return ["khmer_family_name_differs"]
 
 
+def _family_from_latin(ka: MemberKeys, kb: MemberKeys) -> list[str]:
+    """The family-name level when only one side has a Khmer family name (the other left the
+    box empty, or typed the whole name in one box), read from the other side's Latin name:
+    ``latin_family_name_equal`` when the romanised Khmer family name is one of its Latin
+    tokens (by consonant frame: Keo / កែវ), ``latin_family_name_differs`` when that Latin name
+    has a family name too (two tokens or more) and it is not this one."""
+    for with_family, without in ((ka, kb), (kb, ka)):
+        if with_family.km_family_tokens and not without.km_family_tokens:
+            if len(without.latin) < 2 or not with_family.translit_family_frames:
+                return []
+            if with_family.translit_family_frames & without.latin_part_frames:
+                return ["latin_family_name_equal"]
+            return ["latin_family_name_differs"]
+    return []
+
+
 def _khmer_evidence(ka: MemberKeys, kb: MemberKeys) -> NameEvidence:
     """Both records carry a Khmer name."""
-    family = _family_codes(ka, kb)
+    family = _family_codes(ka, kb) or _family_from_latin(ka, kb)
     if _khmer_agree(ka, kb):
         return NameEvidence(("khmer_given_name_equal", *family), strong=True)
     if _skeleton_agree(ka, kb):

@@ -9,8 +9,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
-from server.sync.match.dates import BE_THRESHOLD, birth_is_reliable, birth_year_bounds
-from server.sync.match.khmer import khmer_skeleton, latin_frame, romanise
+from server.sync.match.dates import (
+    BE_THRESHOLD,
+    birth_is_estimated,
+    birth_is_reliable,
+    birth_year_bounds,
+)
+from server.sync.match.khmer import khmer_skeleton, name_frames, romanise
 from server.sync.match.normalise import (
     KHMER_DIGITS,
     KHMER_RE,
@@ -73,7 +78,14 @@ def romanised(token: str) -> str:
 def _frames(tokens: tuple[str, ...]) -> frozenset[str]:
     """Consonant frames of the whole name (every order), never of one token alone: sharing
     only a family name is not a similar name."""
-    return frozenset(f for f in (latin_frame(j) for j in latin_joined_keys(tokens)) if len(f) >= 2)
+    return name_frames(tokens, whole=True)
+
+
+def _romanised_frames(tokens: tuple[str, ...]) -> frozenset[str]:
+    """Frames of Khmer tokens read as one romanised name (any order), "Srey" dropped."""
+    if not tokens:
+        return frozenset()
+    return name_frames(strip_latin_srey(tuple(romanised(t) for t in tokens)), whole=True)
 
 
 def _given_skeleton(tokens: tuple[str, ...]) -> str | None:
@@ -134,9 +146,13 @@ class MemberKeys:
     km_full_skel: tuple[str, ...]  # skeletons of every Khmer token, sorted
     latin_frames: frozenset[str]  # khmer.latin_frame of each Latin token and joined key
     translit_frames: frozenset[str]  # the same for the romanised Khmer
+    latin_part_frames: frozenset[str]  # frames of each Latin token and every join of them
+    translit_given_frames: frozenset[str]  # frames of the romanised Khmer given name
+    translit_family_frames: frozenset[str]  # frames of the romanised Khmer family name
     nicknames: frozenset[str]  # coarse keys
     birth_years: tuple[int, int] | None
     birth_reliable: bool  # from a written date or a document, not a self-report or estimate
+    birth_estimated: bool  # a collector's estimate (or an age of unknown source)
     birth_mid: float | None  # the year the answer points at (middle of the bounds)
     province: str | None
     district: str | None
@@ -285,9 +301,13 @@ class MemberRecord:
             km_full_skel=tuple(sorted(_given_skeleton((t,)) or "" for t in full_seq)),
             latin_frames=_frames(lat),
             translit_frames=_frames(translit),
+            latin_part_frames=name_frames(lat),
+            translit_given_frames=_romanised_frames(given),
+            translit_family_frames=_romanised_frames(family),
             nicknames=frozenset(nick),
             birth_years=years,
             birth_reliable=birth_is_reliable(self.dob, self.age_source),
+            birth_estimated=birth_is_estimated(self.dob, self.age_source),
             birth_mid=(years[0] + years[1]) / 2 if years else None,
             province=province,
             district=district,
