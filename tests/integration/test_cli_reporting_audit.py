@@ -16,8 +16,8 @@ from server.cli import main
 from server.db.models import AuditEntry, StaffUser
 from server.db.session import Database
 from tests.integration.test_merge_intake import intake
-from tests.integration.test_reports_exports import read_csv, send
 from tests.integration.test_merge_village import report as village_report
+from tests.integration.test_reports_exports import read_csv, send
 
 pytestmark = pytest.mark.usefixtures("published_forms")
 
