@@ -82,7 +82,8 @@ def test_import_errors__reasons_in_khmer_for_a_khmer_reader_english_codes_in_the
     khmer = upload(web, "sessions", BAD_SESSIONS.encode())
     for reason in ("គ្មានវគ្គសិក្សាណាមានលេខកូដនេះទេ។",
                    "មិនមែនជាកាលបរិច្ឆេទទេ៖ សូមសរសេរជា 2026-11-03 ឬ 3/11/2026។",
-                   "ត្រូវតែជាមួយក្នុងចំណោម៖ women_in_prostitution, karaoke_workers, pe, gatekeepers, local_authorities។",
+                   "ត្រូវតែជាមួយក្នុងចំណោម៖ women_in_prostitution, karaoke_workers, pe, gatekeepers, "
+                   "local_authorities។",
                    "ត្រូវការចំនួនគត់ ចាប់ពី 0 ឡើងទៅ។",
                    "តម្លៃដូចគ្នានេះមានរួចហើយនៅជួរដេកទី 4។",
                    "ក្រឡានេះទទេ ប៉ុន្តែត្រូវតែបំពេញ។"):
