@@ -313,8 +313,8 @@ def _rows(session: Session, req: ExportRequest, lay: Layout, *, main: bool = Tru
 
 def _visible(req: ExportRequest, lay: Layout) -> Select[tuple[Submission]]:
     """The submissions of the export: the request's filters, as the role may see them. The
-    form is matched on its key when known (an equality the planner reads as one form and can
-    walk the (form_id, created_at, id) index for, instead of an IN over a sub-select)."""
+    form is matched on its key when known: with an IN over a sub-select of the form's
+    submissions, PostgreSQL hash-aggregated their ids and looked every submission up again."""
     if lay.form_pk is None:
         return listing.filtered(req.role, replace(req.filters, form_id=req.form_id))
     return (listing.filtered(req.role, replace(req.filters, form_id=None))
