@@ -84,6 +84,13 @@ def one_statement(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
+def pg_lookup_params(keys: list[str], exclude: uuid.UUID | None, params: dict[str, Any]) -> dict[str, Any]:
+    """The driver parameters of :data:`_PG_MEMBER_LOOKUP` (also for EXPLAIN in bench/)."""
+    cap = match.MAX_KEY_CANDIDATES
+    return {"keys": keys, "entity_type": EntityType(params["entity_type"]).value, "lo": params["lo"],
+            "hi": params["hi"], "exclude": exclude, "lim": cap + 1, "cap": cap}
+
+
 def pg_member_rows(
     session: Session, keys: list[str], exclude: uuid.UUID | None, params: dict[str, Any]
 ) -> tuple[dict[str, set[uuid.UUID]], set[uuid.UUID], dict[str, int]]:
@@ -93,10 +100,7 @@ def pg_member_rows(
     # hundred rows here, and building a SQLAlchemy row for each cost more than the query.
     cursor = session.connection().connection.cursor()
     try:
-        cursor.execute(_PG_MEMBER_LOOKUP, {
-            "keys": keys, "entity_type": EntityType(params["entity_type"]).value, "lo": params["lo"],
-            "hi": params["hi"], "exclude": exclude, "lim": cap + 1, "cap": cap,
-        })  # fmt: skip
+        cursor.execute(_PG_MEMBER_LOOKUP, pg_lookup_params(keys, exclude, params))
         rows = cursor.fetchall()
     finally:
         cursor.close()
