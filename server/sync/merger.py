@@ -13,8 +13,10 @@ until it is woken:
   app servers share one database and never merge a submission twice.
 * SQLite: one writer at a time; the same loop polls every ``SQLITE_POLL`` seconds.
 
-A merge and its claim are one transaction, so a merger that dies mid-merge loses nothing: the
-submission is still ``received`` and the next claim takes it. Failed merges are retried by the
+A merge and its claim are one transaction (on PostgreSQL up to ``worker.CLAIM_BATCH`` claimed
+submissions share one, each merged in its own savepoint), so a merger that dies mid-merge loses
+nothing: the submissions are still ``received`` and the next claim takes them. Mergers run at
+a lower CPU priority than the app (``MERGER_NICE``). Failed merges are retried by the
 sweep (worker.SWEEPER) once a minute, as before.
 """
 

@@ -190,8 +190,9 @@ def _claim_next(db: Database, exclude: set[uuid.UUID], policy: RetryPolicy) -> u
 def process_pending(db: Database, limit: int = 100, policy: RetryPolicy = EVERYTHING) -> BatchResult:
     """Merge up to ``limit`` RECEIVED / MERGE_FAILED submissions (each in its own transaction).
 
-    On PostgreSQL the claim and the merge happen in one transaction that holds the row lock
-    (``FOR UPDATE SKIP LOCKED``), so two processes never merge the same submission at once.
+    On PostgreSQL the claim and the merge happen in one transaction that holds the row locks
+    (``FOR UPDATE SKIP LOCKED``), so two processes never merge the same submission at once; up
+    to ``CLAIM_BATCH`` are claimed and merged per transaction, each in a savepoint.
     """
     result = BatchResult()
     tried: set[uuid.UUID] = set()
