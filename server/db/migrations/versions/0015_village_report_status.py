@@ -4,7 +4,7 @@ The indicator report counts the village reports of its months waiting for a corr
 only the period_ym index SQLite read every report of a year (10,000 rows, 12 ms) to find the
 few pending; an index on (status, period_ym) answers from the index.
 
-Revision ID: 0015_report8_village_status
+Revision ID: 0015_village_report_status
 Revises: 0014_report_indexes
 Create Date: 2026-12-02 11:20:00
 """
@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = '0015_report8_village_status'
+revision: str = '0015_village_report_status'
 down_revision: str | Sequence[str] | None = '0014_report_indexes'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
