@@ -163,15 +163,28 @@ def _default_mergers(settings: Settings) -> int:
     help="Also merge each new submission in the web process right after its 201 (the old "
     "mode: intake then shares the CPU with merging).",
 )
+@click.option(
+    "--merger-nice",
+    default=None,
+    type=click.IntRange(min=0, max=19),
+    help="How much lower the mergers' CPU priority is than the web workers' (nice(1)); "
+    "0: the same.  [default: 10]",
+)
 @pass_ctx
 def serve(
     ctx: Context, host: str, port: int, workers: int | None, threads: int, mergers: int | None,
-    merge_after_reply: bool,
+    merge_after_reply: bool, merger_nice: int | None,
 ) -> None:
     """Run Sahakum under gunicorn (the production WSGI server) and its merger processes."""
     from gunicorn.app.base import BaseApplication
 
-    from server.serving import NotReadyToServe, prepare_to_serve, private_gunicorn_settings
+    from server.serving import (
+        MERGER_NICENESS,
+        NotReadyToServe,
+        lower_priority,
+        prepare_to_serve,
+        private_gunicorn_settings,
+    )
     from server.sync.merger import MergerPool, merger_command
 
     try:
@@ -209,7 +222,9 @@ def serve(
     else:
         mode = "NOT merging: run `sahakum sync run --loop` beside it"
     click.echo(f"Sahakum listening on http://{host}:{port} ({workers} x {threads} threads, {mode})")
-    pool = MergerPool(mergers, merger_command(os.getpid())).start() if mergers else None
+    niceness = MERGER_NICENESS if merger_nice is None else merger_nice
+    command = lower_priority(merger_command(os.getpid()), niceness)
+    pool = MergerPool(mergers, command).start() if mergers else None
     try:
         _App().run()
     finally:
