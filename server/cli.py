@@ -87,9 +87,10 @@ class _LazyGroup(click.Group):
         try:
             return super().invoke(ctx)
         except Exception as exc:
-            from sqlalchemy.exc import DBAPIError  # imported only on failure: start-up stays fast
-
-            if not isinstance(exc, DBAPIError):
+            # Only a command that imported SQLAlchemy can raise its errors. Importing it here
+            # for any exception cost a second: click ends `sahakum sync --help` with one (Exit).
+            sa_errors = sys.modules.get("sqlalchemy.exc")
+            if sa_errors is None or not isinstance(exc, sa_errors.DBAPIError):
                 raise
             from server.db.health import describe_database_error
 
