@@ -7,6 +7,7 @@ import json
 import sys
 import uuid
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -25,6 +26,18 @@ def _actor() -> str:
         return f"cli:{getpass.getuser()}"
     except (KeyError, OSError):
         return "cli"
+
+
+def _audit(session: Any, action: str, object_type: str, object_id: str, note: dict[str, str] | str,
+           ) -> None:
+    """An audit entry for what the shell read, as the API writes one for a staff member: the
+    command-line account as actor, the operator's login as the request, the filter as reason
+    (codes and options only, never personal data)."""
+    from server.accounts.staff import audit, command_line_actor
+
+    reason = note if isinstance(note, str) else json.dumps(note, sort_keys=True)
+    audit(session, command_line_actor(session), action, object_type, [object_id], reason=reason,
+          request_id=_actor()[:64])
 
 
 @click.command("import")
@@ -97,7 +110,10 @@ def report_indicators(period: str, external: bool, fmt: str, lang: str, output: 
     try:
         with ctx.db.transaction() as session:  # type: ignore[attr-defined]
             body = reports.build_report(session, period, external=external, lang=lang)
+            _audit(session, "report.read", "report", body["period"], f"external={external} format={fmt}")
             snap = reports.freeze(session, body, _actor()) if freeze else None
+            if snap is not None:
+                _audit(session, "report.freeze", "report_snapshot", str(snap.id), f"external={external}")
     except errors.SahakumError as exc:
         raise click.ClickException(exc.detail_message) from None
     if fmt == "json":
@@ -127,18 +143,30 @@ def export() -> None:
 @click.option("--table", help="CSV only: a repeat's rows instead of the main table.")
 @click.option("--role", type=click.Choice(["me", "case", "child_protection", "admin"]), default="me",
               show_default=True, help="Export as this role sees it (me: no personal data).")
+@click.option("--collector", help="Collector account name or the form's collector code.")
+@click.option("--commune", help="6-digit commune code.")
+@click.option("--event-from", type=click.DateTime(["%Y-%m-%d"]), help="Event date from (YYYY-MM-DD).")
+@click.option("--event-to", type=click.DateTime(["%Y-%m-%d"]), help="Event date to (YYYY-MM-DD).")
+@click.option("--review-state",
+              type=click.Choice(["received", "has_issues", "edited", "approved", "rejected"]))
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Write here, not stdout.")
 def export_submissions(form_id: str, fmt: str, labels: str, table: str | None, role: str,
-                       output: Path | None) -> None:
-    """Stream FORM_ID's submissions."""
+                       output: Path | None, **filters: Any) -> None:
+    """Stream FORM_ID's submissions, filtered as on the submissions page."""
     from server.accounts import access
+    from server.casework.listing import SubmissionFilter
     from server.db.models import StaffRole
     from server.reports import exports
 
     staff_role = StaffRole(role)
+    given = {k: (v.date() if hasattr(v, "date") else v) for k, v in filters.items() if v is not None}
     req = exports.ExportRequest(form_id=form_id, role=staff_role,
-                                with_pii=access.pii_access(staff_role).granted, labels=labels)
+                                with_pii=access.pii_access(staff_role).granted, labels=labels,
+                                filters=SubmissionFilter(**given))
+    described = {"format": fmt, "labels": labels, "role": role, **{k: str(v) for k, v in given.items()}}
+    if table:
+        described["table"] = table
     if fmt == "xlsx" and table:
         raise click.ClickException("--table is for CSV; XLSX has every table as a sheet.")
     if fmt == "xlsx" and output is None and sys.stdout.isatty():
@@ -148,6 +176,9 @@ def export_submissions(form_id: str, fmt: str, labels: str, table: str | None, r
         with ctx.db.sessionmaker() as session:  # type: ignore[attr-defined]
             lay = exports.export_layout(session, req)
             exports.check_table(lay, table)
+            # Audited before anything is written, in its own transaction (the stream only reads).
+            with ctx.db.transaction() as audit_session:  # type: ignore[attr-defined]
+                _audit(audit_session, "export.submissions", "form", form_id, described)
             chunks = (exports.stream_csv(session, req, lay, table) if fmt == "csv"
                       else exports.stream_xlsx(session, req, lay))
             out = output.open("wb") if output else sys.stdout.buffer
@@ -178,6 +209,8 @@ def export_cases(table: str, fmt: str, role: str, output: Path | None) -> None:
         raise click.ClickException("XLSX is binary: give -o FILE.")
     staff_role = StaffRole(role)
     ctx = _ctx()
+    with ctx.db.transaction() as audit_session:  # type: ignore[attr-defined]
+        _audit(audit_session, "export.cases", "case_table", table, {"format": fmt, "role": role})
     with ctx.db.sessionmaker() as session:  # type: ignore[attr-defined]
         out = output.open("wb") if output else sys.stdout.buffer
         try:

@@ -34,6 +34,27 @@ def create_staff(session: Session, name: str, role: StaffRole) -> tuple[StaffUse
     return user, token
 
 
+# The account the audit log names for what is read with `sahakum` on the server's shell (exports,
+# reports): the shell has no staff sign-in, and every entry needs an actor. It is created revoked,
+# with a token nobody was given, so nobody can sign in as it.
+COMMAND_LINE_ACCOUNT = "command-line"
+
+
+def command_line_actor(session: Session) -> StaffUser:
+    user = session.scalar(select(StaffUser).where(StaffUser.name == COMMAND_LINE_ACCOUNT))
+    if user is not None:
+        return user
+    user = StaffUser(name=COMMAND_LINE_ACCOUNT, role=StaffRole.ADMIN, token_hash=hash_token(generate_token()),
+                     revoked_at=utcnow())
+    try:
+        with session.begin_nested():
+            session.add(user)
+            session.flush()
+    except IntegrityError:  # another command created it meanwhile
+        user = session.scalars(select(StaffUser).where(StaffUser.name == COMMAND_LINE_ACCOUNT)).one()
+    return user
+
+
 def find_active_staff(session: Session, token: str) -> StaffUser | None:
     """The account for a bearer token, or None. Lookup is by the token's SHA-256, so the
     comparison never touches the secret itself (no timing side channel on the token)."""

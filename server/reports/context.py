@@ -10,6 +10,8 @@ from typing import Any
 
 from sqlalchemy import select, true
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import UnaryExpression
+from sqlalchemy.sql.operators import custom_op
 
 from server.db.models import Member, Workplace
 from server.reports import scope
@@ -60,6 +62,19 @@ class ReportContext:
     @cached_property
     def workplace_commune(self) -> dict[uuid.UUID, str | None]:
         return dict(self.session.execute(select(Workplace.id, Workplace.commune_code)).all())
+
+    @cached_property
+    def is_sqlite(self) -> bool:
+        return self.session.get_bind().dialect.name == "sqlite"
+
+    def no_index(self, column: Any) -> Any:
+        """`column` written +column on SQLite, which then cannot use an index on it. SQLite has
+        no statistics on ranges and follows an index even where it reaches most of the table,
+        one random table read per row; reading the table in order is far cheaper there.
+        PostgreSQL chooses from its statistics and gets the bare column."""
+        if not self.is_sqlite:
+            return column
+        return UnaryExpression(column, operator=custom_op("+"), type_=column.type)
 
     def member(self, member_id: uuid.UUID | None) -> uuid.UUID | None:
         if member_id is None:

@@ -18,17 +18,18 @@ import html
 import io
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from lxml import etree
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from server import errors
 from server.casework import listing
 from server.casework.answers import FormSpec, form_spec
 from server.db.models import Collector, Form, StaffRole, Submission, SubmissionVersion
+from server.db.session import BINARY_RESULTS_OPTION
 from server.reports import xlsx_stream
 from server.sync.parse import safe_parser
 
@@ -61,6 +62,7 @@ class Layout:
     index: dict[str, dict[str, int]] = field(default_factory=dict)
     labelled: dict[str, list[tuple[int, str]]] = field(default_factory=dict)
     blocks: dict[str, re.Pattern[str]] = field(default_factory=dict)
+    form_pk: int | None = None  # forms.id, when known: the export's query filters on it directly
 
     def __post_init__(self) -> None:
         for key, table, skip in (("", self.main, len(KEY_COLUMNS)),
@@ -138,16 +140,17 @@ def _value(table: Table, name: str, text: str) -> str:
 # (never sent by Collect) go through lxml. Prefixed elements (orx:meta) are not data columns.
 def _fill(text: str, index: dict[str, int], row: list[str]) -> None:
     """Put each non-empty leaf whose tag is in `index` at its position in `row`."""
+    get = index.get
     for piece in text.split("</"):
-        start = piece.rfind("<")
-        if start < 0:  # only the name of the element closed before: a group's closing tag
+        _, lt, leaf = piece.rpartition("<")
+        if not lt:  # only the name of the element closed before: a group's closing tag
             continue
-        tag, _, value = piece[start + 1:].partition(">")
-        i = index.get(tag)
+        tag, _, value = leaf.partition(">")
+        i = get(tag)
         if i is None:
             if " " not in tag:
                 continue
-            i = index.get(tag.split(None, 1)[0])  # a leaf with attributes
+            i = get(tag.split(None, 1)[0])  # a leaf with attributes
             if i is None:
                 continue
         value = value.strip()
@@ -259,7 +262,9 @@ def export_layout(session: Session, req: ExportRequest) -> Layout:
         raise errors.NotFound("There is no form with this id.")
     if req.labels not in LABELS:
         raise errors.RequestInvalid("labels is codes, en or km.")
-    return layout(form_spec(form.current_version.xml), req.form_id, with_pii=req.with_pii, labels=req.labels)
+    lay = layout(form_spec(form.current_version.xml), req.form_id, with_pii=req.with_pii, labels=req.labels)
+    lay.form_pk = form.id
+    return lay
 
 
 Rows = tuple[list[str] | None, dict[str, list[list[str]]]]
@@ -271,21 +276,20 @@ def _rows(session: Session, req: ExportRequest, lay: Layout, *, main: bool = Tru
     default), as lists of cells. One query, streamed in batches (a server-side cursor on
     PostgreSQL); only the tables asked for are read from the XML."""
     wanted = tuple(lay.repeats) if repeats is None else repeats
-    filters = listing.SubmissionFilter(**{**req.filters.__dict__, "form_id": req.form_id})
-    ids = listing.filtered(req.role, filters).with_only_columns(Submission.id)
     stmt = (
-        select(Submission.root_instance_id, Submission.review_state, SubmissionVersion.instance_id,
-               SubmissionVersion.xml, SubmissionVersion.encrypted, SubmissionVersion.received_at,
-               Collector.name)
+        _visible(req, lay)
+        .with_only_columns(Submission.root_instance_id, Submission.review_state,
+                           SubmissionVersion.instance_id, SubmissionVersion.xml,
+                           SubmissionVersion.encrypted, SubmissionVersion.received_at, Collector.name)
         .join(SubmissionVersion, (SubmissionVersion.submission_id == Submission.id)
               & SubmissionVersion.is_current.is_(True))
         .join(Collector, Collector.id == SubmissionVersion.submitted_by_id)
-        .where(Submission.id.in_(ids))
         .order_by(Submission.created_at, Submission.id)
-        .execution_options(yield_per=BATCH)
+        # Binary rows on PostgreSQL: the XML comes as its bytes, not hex digits to decode.
+        .execution_options(yield_per=BATCH, **{BINARY_RESULTS_OPTION: True})
     )
     empty = [""] * (len(lay.main.columns) - len(KEY_COLUMNS))
-    for key, review, iid, xml, encrypted, received, account in session.execute(stmt):
+    for key, review, iid, xml, encrypted, received, account in session.connection().execute(stmt):
         row: list[str] | None = None
         reps: dict[str, list[list[str]]] = {}
         if encrypted or _needs_tree(xml):
@@ -305,6 +309,16 @@ def _rows(session: Session, req: ExportRequest, lay: Layout, *, main: bool = Tru
             row = [key, iid, received.isoformat() if received else "", account, str(review), *(row or empty)]
         yield row, {name: [[key, str(i), *r] for i, r in enumerate(rows, 1)]
                     for name, rows in reps.items() if rows}
+
+
+def _visible(req: ExportRequest, lay: Layout) -> Select[tuple[Submission]]:
+    """The submissions of the export: the request's filters, as the role may see them. The
+    form is matched on its key when known: with an IN over a sub-select of the form's
+    submissions, PostgreSQL hash-aggregated their ids and looked every submission up again."""
+    if lay.form_pk is None:
+        return listing.filtered(req.role, replace(req.filters, form_id=req.form_id))
+    return (listing.filtered(req.role, replace(req.filters, form_id=None))
+            .where(Submission.form_id == lay.form_pk))
 
 
 def check_table(lay: Layout, table: str | None) -> None:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Date, Text, and_, case, cast, false, func, select
+from sqlalchemy import Date, Text, and_, case, cast, false, func, literal, select, union_all
 from sqlalchemy.sql.elements import UnaryExpression
 from sqlalchemy.sql.operators import custom_op
 
@@ -83,7 +83,10 @@ def visit_stats(ctx: ReportContext) -> dict[uuid.UUID | None, VisitStats]:
                _flag(and_(indicators.is_not(None), indicators.not_in(("[]", "null")))),
                func.sum(func.coalesce(v.n_leaflets, 0)), _flag(negotiated), _flag(and_(negotiated, allowed)))
         .where(_date_filter(ctx).between(p.start, p.end), ctx.counted(v.submission_id))
-        .group_by(v.workplace_id)
+        # Grouped by +workplace_id on SQLite: by the bare column SQLite walks the (workplace_id,
+        # visit_date) index for its order and reads each visit's row at random; this way it
+        # reads the table in order and groups in a temporary b-tree (40% less CPU for a year).
+        .group_by(ctx.no_index(v.workplace_id))
     )
     return {
         wid: VisitStats(n, u18 or 0, refused or 0, threat or 0, bool(fl), leaflets or 0, neg or 0, ok or 0)
@@ -202,7 +205,9 @@ def village_data(ctx: ReportContext) -> Indicator:
         .where(VillageReport.status == VillageReportStatus.ACCEPTED, VillageReport.period_ym.in_(months),
                ctx.counted(VillageReport.submission_id))
         .group_by(VillageReport.id)
-        .subquery()
+        # Computed once for the two groupings below (their first receipt costs a join and a
+        # grouping); without MATERIALIZED each branch of the UNION would compute it again.
+        .cte("counted_reports").prefix_with("MATERIALIZED")
     )
     communes = _assigned_communes(ctx)
     assigned = select(Village.code).where(Village.commune_code.in_(communes))
@@ -210,18 +215,26 @@ def village_data(ctx: ReportContext) -> Indicator:
         select(func.count(func.distinct(Village.code))).where(Village.commune_code.in_(communes))
     ) if communes else 0
     in_assigned = reports.c.village_code.in_(assigned) if communes else false()
-    per_month = {month: (n, n_in) for month, n, n_in in ctx.session.execute(
-        select(reports.c.period_ym, func.count(func.distinct(reports.c.village_code)),
-               func.count(func.distinct(case((in_assigned, reports.c.village_code)))))
-        .group_by(reports.c.period_ym)
-    )}
     on_time = case(*((reports.c.period_ym == m, reports.c.received_at <= _deadline(m)) for m in months),
                    else_=False)
-    per_commune = ctx.session.execute(
-        select(reports.c.commune_code, func.count(), _flag(on_time),
+    zero = literal(0)
+    # One statement: villages per month ("m" rows), and per commune ("c" rows) the reports, the
+    # on-time ones and the sums, padded to the same columns.
+    per_month: dict[str, tuple[int, int]] = {}
+    per_commune = []
+    for kind, key, *values in ctx.session.execute(union_all(
+        select(literal("m"), reports.c.period_ym, func.count(func.distinct(reports.c.village_code)),
+               func.count(func.distinct(case((in_assigned, reports.c.village_code)))),
+               *(zero for _ in VILLAGE_SUMS))
+        .group_by(reports.c.period_ym),
+        select(literal("c"), reports.c.commune_code, func.count(), _flag(on_time),
                *(func.coalesce(func.sum(reports.c[column.key]), 0) for _, column in VILLAGE_SUMS))
-        .group_by(reports.c.commune_code)
-    ).all()
+        .group_by(reports.c.commune_code),
+    )):
+        if kind == "m":
+            per_month[key] = (values[0], values[1])
+        else:
+            per_commune.append((key, *values))
     ind = Indicator(17)
     ind.add("villages assigned to village collectors", "total", n_assigned)
     for month in months:

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -30,6 +30,7 @@ from server.db.models import (
     utcnow,
 )
 from server.sync import match
+from server.sync.bulk_insert import insert_rows
 
 # Re-exported: callers written before linkage moved out of this module keep working.
 from server.sync.linkage import add_candidate_pair as add_candidate_pair
@@ -132,10 +133,10 @@ def set_fields(
     if changed and hasattr(obj, "updated_at"):
         obj.updated_at = utcnow()
     if rows:
-        # One multi-row INSERT (no RETURNING: nothing needs the ids) instead of one INSERT per
-        # field at the next flush. It autoflushes what is pending first, so the ids keep the
-        # order of the changes; render_nulls keeps all rows in one statement.
-        session.execute(insert(CaseChange).execution_options(render_nulls=True), rows)
+        # One INSERT for all fields (no RETURNING: nothing needs the ids) instead of one per
+        # field at the next flush. It flushes what is pending first, so the ids keep the order
+        # of the changes.
+        insert_rows(session, CaseChange.__table__, rows)
     return changed
 
 

@@ -11,10 +11,10 @@ import functools
 import uuid
 from typing import Any
 
-from sqlalchemy import Integer, and_, bindparam, case, or_, select, text, union_all
+from sqlalchemy import Integer, and_, bindparam, case, or_, select, union_all
 from sqlalchemy.orm import Session
 
-from server.db.models import LinkageKey, Member
+from server.db.models import EntityType, LinkageKey, Member
 from server.sync import match
 
 NO_YEAR_LO, NO_YEAR_HI = -(10**6), 10**6
@@ -59,24 +59,24 @@ def key_lookup(n_keys: int, members: bool) -> Any:
 #: counts, its members not read. Counting before the join relies on every key row having its
 #: member, which holds: members are merged, never deleted. The LIMIT 1 keeps the member join a
 #: lookup per row: without it the planner may flatten it into a hash join over all members.
-_PG_MEMBER_LOOKUP = text("""
+_PG_MEMBER_LOOKUP = """
 SELECT h.key, h.entity_id, m.usable, h.n_all, h.n_others FROM (
   SELECT k.key, lk.entity_id,
     count(*) OVER w AS n_all,
-    count(*) FILTER (WHERE lk.entity_id IS DISTINCT FROM CAST(:exclude AS uuid)) OVER w AS n_others,
+    count(*) FILTER (WHERE lk.entity_id IS DISTINCT FROM CAST(%(exclude)s AS uuid)) OVER w AS n_others,
     row_number() OVER w AS rn
-  FROM unnest(CAST(:keys AS varchar[])) AS k(key)
+  FROM unnest(CAST(%(keys)s AS varchar[])) AS k(key)
   CROSS JOIN LATERAL (SELECT entity_id FROM linkage_keys
-                      WHERE entity_type = :entity_type AND key = k.key LIMIT :lim) AS lk
+                      WHERE entity_type = %(entity_type)s AND key = k.key LIMIT %(lim)s) AS lk
   WINDOW w AS (PARTITION BY k.key)
 ) AS h
 CROSS JOIN LATERAL (
   SELECT CASE WHEN merged_into_member_id IS NULL AND (birth_year_min IS NULL
-    OR birth_year_max IS NULL OR (birth_year_max >= :lo AND birth_year_min <= :hi))
+    OR birth_year_max IS NULL OR (birth_year_max >= %(lo)s AND birth_year_min <= %(hi)s))
     THEN 1 ELSE 0 END AS usable
   FROM members WHERE members.id = h.entity_id LIMIT 1) AS m
-WHERE h.n_all <= :cap OR h.rn = 1
-""").bindparams(bindparam("entity_type", type_=LinkageKey.__table__.c.entity_type.type))
+WHERE h.n_all <= %(cap)s OR h.rn = 1
+"""
 
 
 def one_statement(session: Session) -> bool:
@@ -84,15 +84,26 @@ def one_statement(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
+def pg_lookup_params(keys: list[str], exclude: uuid.UUID | None, params: dict[str, Any]) -> dict[str, Any]:
+    """The driver parameters of :data:`_PG_MEMBER_LOOKUP` (also for EXPLAIN in bench/)."""
+    cap = match.MAX_KEY_CANDIDATES
+    return {"keys": keys, "entity_type": EntityType(params["entity_type"]).value, "lo": params["lo"],
+            "hi": params["hi"], "exclude": exclude, "lim": cap + 1, "cap": cap}
+
+
 def pg_member_rows(
     session: Session, keys: list[str], exclude: uuid.UUID | None, params: dict[str, Any]
 ) -> tuple[dict[str, set[uuid.UUID]], set[uuid.UUID], dict[str, int]]:
     """(hits of the usable keys, usable ids, other records per key) from one statement."""
     cap = match.MAX_KEY_CANDIDATES
-    rows = session.execute(_PG_MEMBER_LOOKUP, {
-        "keys": keys, "entity_type": params["entity_type"], "lo": params["lo"], "hi": params["hi"],
-        "exclude": exclude, "lim": cap + 1, "cap": cap,
-    })  # fmt: skip
+    # Straight on the driver's cursor (the transaction's own connection): a merge reads a few
+    # hundred rows here, and building a SQLAlchemy row for each cost more than the query.
+    cursor = session.connection().connection.cursor()
+    try:
+        cursor.execute(_PG_MEMBER_LOOKUP, pg_lookup_params(keys, exclude, params))
+        rows = cursor.fetchall()
+    finally:
+        cursor.close()
     by_key: dict[str, set[uuid.UUID]] = {}
     ok: set[uuid.UUID] = set()
     counts: dict[str, int] = {}

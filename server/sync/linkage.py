@@ -16,7 +16,6 @@ from sqlalchemy import (
     bindparam,
     delete,
     func,
-    insert,
     select,
 )
 from sqlalchemy.orm import Session
@@ -33,6 +32,7 @@ from server.db.models import (
     utcnow,
 )
 from server.sync import key_lookup, match
+from server.sync.bulk_insert import insert_rows
 from server.sync.clusters import ordered_pair
 
 
@@ -100,11 +100,9 @@ def replace_linkage_keys(
         )
     new = sorted(wanted - have)
     if new:
-        # One multi-row INSERT without RETURNING (nothing reads the ids).
-        session.execute(
-            insert(LinkageKey),
-            [{"entity_type": entity_type, "entity_id": entity_id, "key": key} for key in new],
-        )
+        # One INSERT without RETURNING (nothing reads the ids).
+        insert_rows(session, LinkageKey.__table__,
+                    [{"entity_type": entity_type, "entity_id": entity_id, "key": key} for key in new])
 
 
 def candidates_by_keys(
@@ -292,8 +290,7 @@ def store_new_keys(
     """Blocking keys of an entity created in this transaction (it has none yet): one INSERT."""
     rows = [{"entity_type": entity_type, "entity_id": entity_id, "key": k}
             for k in sorted({k[:255] for k in keys})]  # fmt: skip
-    if rows:
-        session.execute(insert(LinkageKey), rows)
+    insert_rows(session, LinkageKey.__table__, rows)
 
 
 def refresh_member_keys(session: Session, member: Member) -> None:

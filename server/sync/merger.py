@@ -13,8 +13,10 @@ until it is woken:
   app servers share one database and never merge a submission twice.
 * SQLite: one writer at a time; the same loop polls every ``SQLITE_POLL`` seconds.
 
-A merge and its claim are one transaction, so a merger that dies mid-merge loses nothing: the
-submission is still ``received`` and the next claim takes it. Failed merges are retried by the
+A merge and its claim are one transaction (on PostgreSQL up to ``worker.CLAIM_BATCH`` claimed
+submissions share one, each merged in its own savepoint), so a merger that dies mid-merge loses
+nothing: the submissions are still ``received`` and the next claim takes them. Mergers run at
+a lower CPU priority than the app (``MERGER_NICE``). Failed merges are retried by the
 sweep (worker.SWEEPER) once a minute, as before.
 """
 
@@ -42,6 +44,9 @@ CHANNEL = "sahakum_merge"
 SQLITE_POLL = 0.2  # seconds; SQLite has no NOTIFY
 SAFETY_POLL = 2.0  # PostgreSQL: look anyway now and then (a missed wake-up costs at most this)
 SWEEP_EVERY = 60.0
+#: A merger runs at a lower CPU priority than the app: on a busy machine the scheduler gives the
+#: cores to intake first (a submission is acknowledged only once stored; merging can lag).
+MERGER_NICE = 5
 
 
 class Wakeup(Protocol):
@@ -154,9 +159,12 @@ def run_merger(
     sweep_every: float = SWEEP_EVERY,
     parent_pid: int | None = None,
     on_batch: Callable[[BatchResult], None] | None = None,
+    nice: int = MERGER_NICE,
 ) -> MergerStats:
-    """Merge until `stop` is set (or the parent process is gone, when `parent_pid` is given)."""
+    """Merge until `stop` is set (or the parent process is gone, when `parent_pid` is given).
+    ``nice``: added to the niceness of the calling thread (Linux: of this merger's thread only)."""
     stats = MergerStats()
+    lower_priority(nice)
     # LISTEN before the first look: a submission committed in between still wakes us.
     wakeup = make_wakeup(db, stop)
     heartbeat = Heartbeat(db)
@@ -179,6 +187,15 @@ def run_merger(
         wakeup.close()
         heartbeat.stop()
     return stats
+
+
+def lower_priority(nice: int) -> None:
+    if nice <= 0:
+        return
+    try:
+        os.nice(nice)
+    except OSError as exc:  # not allowed, or no such call on this platform: merge anyway
+        logger.warning("merger: could not lower its priority: %s", type(exc).__name__)
 
 
 def _tally(stats: MergerStats, result: BatchResult, on_batch: Callable[[BatchResult], None] | None) -> None:

@@ -25,6 +25,7 @@ from typing import Any
 
 from sqlalchemy import Select, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from server.db.models import Submission, SubmissionState, utcnow
 from server.db.session import Database
@@ -189,8 +190,9 @@ def _claim_next(db: Database, exclude: set[uuid.UUID], policy: RetryPolicy) -> u
 def process_pending(db: Database, limit: int = 100, policy: RetryPolicy = EVERYTHING) -> BatchResult:
     """Merge up to ``limit`` RECEIVED / MERGE_FAILED submissions (each in its own transaction).
 
-    On PostgreSQL the claim and the merge happen in one transaction that holds the row lock
-    (``FOR UPDATE SKIP LOCKED``), so two processes never merge the same submission at once.
+    On PostgreSQL the claim and the merge happen in one transaction that holds the row locks
+    (``FOR UPDATE SKIP LOCKED``), so two processes never merge the same submission at once; up
+    to ``CLAIM_BATCH`` are claimed and merged per transaction, each in a savepoint.
     """
     result = BatchResult()
     tried: set[uuid.UUID] = set()
@@ -202,21 +204,96 @@ def process_pending(db: Database, limit: int = 100, policy: RetryPolicy = EVERYT
             tried.add(sid)
             _tally(result, process_submission(db, sid))
             continue
-        sid, res = _claim_and_merge_pg(db, tried, policy)
-        if sid is None:
+        done, retry = _claim_and_merge_batch_pg(db, tried, policy, min(CLAIM_BATCH, limit - len(tried)))
+        if not done and retry is None:
             break
-        tried.add(sid)
-        _tally(result, res)
+        for res in done:
+            tried.add(res.submission_id)
+            _tally(result, res)
+        if retry is not None:
+            # A race (deadlock, a unique key another merge just wrote): alone, in its own
+            # transaction, with the usual retries, now that the batch's locks are released.
+            sid, res = _claim_and_merge_pg(db, tried, policy, retry)
+            tried.add(retry)
+            _tally(result, res)
     return result
 
 
+#: Submissions one PostgreSQL transaction claims and merges, each in its own savepoint: one
+#: claim and one commit (a WAL flush) for the batch instead of per merge. Small, so that the
+#: first merge of a batch is not committed long after it was done.
+CLAIM_BATCH = 8
+
+
+def _claim_and_merge_batch_pg(
+    db: Database, exclude: set[uuid.UUID], policy: RetryPolicy, n: int
+) -> tuple[list[ProcessResult], uuid.UUID | None]:
+    """Claim up to ``n`` pending submissions (``FOR UPDATE SKIP LOCKED``) and merge them in one
+    transaction. Each merge runs in a savepoint, so a failing one is rolled back alone and
+    recorded as failed while the others are kept. Returns the results and, when a merge hit a
+    transient error, its id (the batch stops there and commits; the rest stay pending)."""
+    done: list[tuple[ProcessResult, float]] = []
+    retry: uuid.UUID | None = None
+    claimed: list[Submission] = []
+    try:
+        with db.transaction() as session:
+            claimed = list(session.scalars(
+                _pending_query(exclude, policy).limit(n).with_only_columns(Submission)
+                .with_for_update(skip_locked=True)
+            ))  # fmt: skip
+            for sub in claimed:
+                started = time.perf_counter()
+                res = _merge_in_savepoint(session, sub)
+                if res is None:
+                    retry = sub.id
+                    break
+                done.append((res, started))
+    except TRANSIENT_ERRORS:
+        # The commit itself failed: nothing of the batch was kept. Its first submission goes
+        # the single way (with retries); the others are still pending for the next claim.
+        if not claimed:
+            raise
+        return [], claimed[0].id
+    return [log_merge(res, started, 1) for res, started in done], retry
+
+
+def _merge_in_savepoint(session: Session, sub: Submission) -> ProcessResult | None:
+    """One merge of a batch; None after a transient error (rolled back to its savepoint)."""
+    # Each merge starts from an empty identity map, as in a transaction of its own (what an
+    # earlier merge of the batch loaded is read again if needed).
+    session.expunge_all()
+    session.add(sub)
+    try:
+        with session.begin_nested():
+            outcome = merge_submission(session, sub.id, locked=True)
+    except TRANSIENT_ERRORS:
+        return None
+    except Exception as exc:
+        return _failed_in(session, sub.id, exc)
+    return ProcessResult(sub.id, ok=True, outcome=outcome)
+
+
+def _failed_in(session: Session, submission_id: uuid.UUID, exc: BaseException) -> ProcessResult:
+    """A merge that failed inside a batch (its savepoint rolled back): recorded in the batch's
+    transaction, which holds the submission's row lock."""
+    reason = failure_reason(exc)
+    logger.warning("merge failed for submission %s: %s", submission_id, reason)
+    session.execute(
+        update(Submission).where(Submission.id == submission_id).values(
+            state=SubmissionState.MERGE_FAILED, merge_error=reason,
+            merge_attempts=Submission.merge_attempts + 1, updated_at=utcnow(),
+        ).execution_options(synchronize_session=False)
+    )
+    return ProcessResult(submission_id, ok=False, error=reason)
+
+
 def _claim_and_merge_pg(
-    db: Database, exclude: set[uuid.UUID], policy: RetryPolicy
+    db: Database, exclude: set[uuid.UUID], policy: RetryPolicy, sid: uuid.UUID | None = None
 ) -> tuple[uuid.UUID | None, ProcessResult | None]:
-    """Claim the oldest unlocked pending submission and merge it while holding the row lock.
-    A transient error (deadlock, two merges writing the same workplace) rolls back, releasing
-    the lock, and the same submission is claimed again if no one else has taken it meanwhile."""
-    sid: uuid.UUID | None = None
+    """Claim the oldest unlocked pending submission (or ``sid``, if still pending) and merge it
+    while holding the row lock. A transient error (deadlock, two merges writing the same
+    workplace) rolls back, releasing the lock, and the same submission is claimed again if no
+    one else has taken it meanwhile."""
     started = time.perf_counter()
     for attempt in range(1, TRANSIENT_RETRIES + 1):
         try:

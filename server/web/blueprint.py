@@ -12,7 +12,7 @@ from flask import Blueprint, Response, current_app, url_for
 
 from server.api import auth as api_auth
 from server.demo_data import demo_loaded
-from server.web import column_labels, labels, security
+from server.web import column_labels, import_reasons, labels, security
 
 STATIC_DIR = Path(__file__).parent / "static"
 STATIC_MAX_AGE = 365 * 24 * 3600
@@ -86,4 +86,5 @@ def _page_context() -> dict[str, Any]:
         "demo_data": demo_loaded(api_auth.db_session()),
         **labels.TEMPLATE_GLOBALS,
         **column_labels.TEMPLATE_GLOBALS,
+        **import_reasons.TEMPLATE_GLOBALS,
     }

@@ -106,7 +106,7 @@ def test_me_web__record_page_and_import_of_deposits_show_no_names_and_are_audite
     form = {"book_number": "B0001", "date": "2026-11-05", "amount": "២០០០០", "currency": "KHR"}
     wrong = me_web.post("/records/savings_deposits/new", form | {"date": "2026-10-01"},
                         from_page="/records/savings_deposits/new")
-    assert "before the book was issued" in wrong.get_data(as_text=True) and deposits(db) == []
+    assert "កាលបរិច្ឆេទនេះនៅមុនថ្ងៃចេញសៀវភៅ។" in wrong.get_data(as_text=True) and deposits(db) == []
     no_pii(wrong.get_data(as_text=True))
     saved = me_web.post("/records/savings_deposits/new", form, from_page="/records/savings_deposits/new")
     assert saved.status_code == 302 and deposits(db) == [20000]
@@ -122,7 +122,7 @@ def test_me_web__record_page_and_import_of_deposits_show_no_names_and_are_audite
         html = r.get_data(as_text=True)
         assert r.status_code == 200 and "B0001" in html
         no_pii(html)
-    assert "No savings book has this code." not in html  # the good sheet
+    assert "គ្មានសៀវភៅសន្សំណាមានលេខកូដនេះទេ។" not in html  # the good sheet (Khmer page)
     token = re.search(r'name="token" value="([0-9a-f]{32})"', html).group(1)
     applied = me_web.post("/imports/apply", {"kind": "savings_deposits", "token": token},
                           from_page="/imports")

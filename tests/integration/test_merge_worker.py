@@ -215,3 +215,64 @@ def test_concurrent_merges_of_visits_to_one_workplace__all_applied(db: Database)
     with db.sessionmaker() as s:
         assert s.get(Workplace, wp).version == 1 + len(sids)
         assert len(s.scalars(select(EntityConflict)).all()) == len(sids) - 1
+
+
+def _several(db: Database, n: int) -> list[uuid.UUID]:
+    """``n`` intakes of different women (no pairs between them), stored in this order."""
+    names = ("Dara Mey", "Leakhena Som", "Sreymom Keo", "Channary Lim", "Bopha Chea")
+    return [_add(db, intake(member_code=f"{c * 6}-{i}", name_latin=names[i], family_name_km=None,
+                            given_name_km=None, phone=None, phone_owner="none"))
+            for i, c in enumerate("ABCDE"[:n])]
+
+
+def test_process_pending__a_failing_merge_in_a_batch_loses_none_of_the_others(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL merges several claimed submissions per transaction, each in a savepoint: the
+    one that fails is rolled back and recorded alone, the members of the others are kept."""
+    ids = _several(db, 5)
+    real = merge.HANDLERS["member_intake"]
+
+    def fails_for_the_third(ctx: Any) -> None:
+        if ctx.submission.id == ids[2]:
+            real(ctx)  # writes its member, then fails: the savepoint must take the member back
+            raise RuntimeError("cannot merge Chan Sokha")
+        real(ctx)
+
+    monkeypatch.setitem(merge.HANDLERS, "member_intake", fails_for_the_third)
+    result = process_pending(db, 10)
+    assert result.failed == [ids[2]]
+    assert sorted(result.merged, key=str) == sorted(ids[:2] + ids[3:], key=str)
+    with db.sessionmaker() as s:
+        assert s.get(Submission, ids[2]).state == SubmissionState.MERGE_FAILED
+        assert s.get(Submission, ids[2]).merge_error == "RuntimeError"
+        assert s.get(Submission, ids[2]).merge_attempts == 1
+        assert s.scalar(select(Member).where(Member.source_submission_id == ids[2])) is None
+        kept = s.scalars(select(Member.source_submission_id)).all()
+        assert sorted(kept, key=str) == sorted(ids[:2] + ids[3:], key=str)
+        assert all(s.get(Submission, i).state == SubmissionState.MERGED for i in ids if i != ids[2])
+
+
+def test_process_pending__a_transient_error_in_a_batch_is_retried_alone(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    ids = _several(db, 4)
+    real = merge.HANDLERS["member_intake"]
+    calls: dict[uuid.UUID, int] = {}
+
+    def deadlock_once(ctx: Any) -> None:
+        calls[ctx.submission.id] = calls.get(ctx.submission.id, 0) + 1
+        real(ctx)
+        if ctx.submission.id == ids[1] and calls[ids[1]] == 1:
+            raise OperationalError("UPDATE ...", {}, Exception("deadlock detected"))
+
+    monkeypatch.setitem(merge.HANDLERS, "member_intake", deadlock_once)
+    result = process_pending(db, 10)
+    assert not result.failed
+    assert sorted(result.merged, key=str) == sorted(ids, key=str)
+    assert calls[ids[1]] == 2 and all(calls[i] == 1 for i in ids if i != ids[1])
+    with db.sessionmaker() as s:
+        assert len(s.scalars(select(Member)).all()) == 4
+        assert s.get(Submission, ids[1]).merge_attempts == 1

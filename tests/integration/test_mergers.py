@@ -164,3 +164,25 @@ def test_merger_pool__restarts_a_merger_that_died_and_stops_them_all() -> None:
     finally:
         pool.stop(timeout=5)
     assert all(p.poll() is not None for p in pool.procs)
+
+
+def test_run_merger__lowers_its_own_priority_not_the_apps(db: Database) -> None:
+    """A merger yields the CPU to intake (Linux: the niceness of the merging thread only)."""
+    from server.sync.merger import MERGER_NICE
+
+    seen: dict[str, int] = {}
+
+    def merger() -> None:
+        me = threading.get_native_id()
+        before = os.getpriority(os.PRIO_PROCESS, me)
+        stop = threading.Event()
+        stop.set()
+        run_merger(db, stop, poll=0.01)
+        seen["before"], seen["after"] = before, os.getpriority(os.PRIO_PROCESS, me)
+
+    app_before = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    thread = threading.Thread(target=merger)
+    thread.start()
+    thread.join(10)
+    assert seen["after"] == min(19, seen["before"] + MERGER_NICE)
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == app_before

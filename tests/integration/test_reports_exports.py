@@ -117,6 +117,30 @@ def test_export__audited_with_its_filter(db: Database, villages: list, users: di
     assert json.loads(entry.reason) == {"commune": "180101", "format": "csv", "labels": "en"}
 
 
+def test_export__postgresql_sends_the_rows_in_binary(db: Database, villages: list, users: dict) -> None:
+    """The XML is bytea: in text format PostgreSQL would send (and psycopg decode) twice as many
+    hex digits. Only the export's streamed query asks for binary rows."""
+    if db.is_sqlite:
+        pytest.skip("a PostgreSQL wire format")
+    from psycopg import pq
+    from sqlalchemy import Engine, event
+
+    formats: list[tuple[bool, Any]] = []
+
+    def seen(_c: Any, cursor: Any, statement: str, *_: Any) -> None:
+        formats.append(("submission_versions.xml" in statement, cursor.format))
+
+    event.listen(Engine, "after_cursor_execute", seen)  # the app has its own engine
+    try:
+        r = users["case"].get("/api/v1/exports/submissions/village_data?format=csv")
+        rows = read_csv(r.data)
+    finally:
+        event.remove(Engine, "after_cursor_execute", seen)
+    assert [row["village"] for row in rows] == ["18010101", "18010102"]
+    assert (True, pq.Format.BINARY) in formats
+    assert all(fmt == pq.Format.TEXT for is_export, fmt in formats if not is_export)
+
+
 def test_export__unknown_form_or_table_is_404_before_streaming(users: dict) -> None:
     assert users["me"].get("/api/v1/exports/submissions/nope").status_code == 404
     assert users["me"].get("/api/v1/exports/submissions/village_data?table=nope").status_code == 404

@@ -10,7 +10,8 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from server.db.models import Course, CourseCategory, ImportBatch, TrainingSession
+from server.accounts.staff import create_staff
+from server.db.models import Course, CourseCategory, ImportBatch, StaffRole, TrainingSession
 from server.db.session import Database
 from tests.support.web import WebClient, make_staff_account, title_of
 
@@ -62,8 +63,45 @@ def test_import_page__preview_stores_nothing_apply_stores_all_undo_removes(db: D
 
 def test_import_page__bad_row_named_and_no_apply_button(db: Database, web: WebClient):
     html = upload(web, "sessions", b"session_code,course_code,date,target_group\nS1,NOPE,2026-11-03,pe\n")
-    assert "No course has this code." in html and 'name="token"' not in html
+    assert "គ្មានវគ្គសិក្សាណាមានលេខកូដនេះទេ។" in html and 'name="token"' not in html  # Khmer by default
     assert sessions(db) == 0
+
+
+BAD_SESSIONS = ("session_code,course_code,date,target_group,anonymous_headcount\n"
+                "S1,NOPE,2026-11-03,karaoke_workers,1\n"  # unknown course
+                "S2,AW1,3 Nov,karaoke_workers,1\n"  # not a date
+                "S3,AW1,2026-11-03,nobody,-1\n"  # not a target group, not a whole number
+                "S3,AW1,2026-11-03,karaoke_workers,\n"  # the same code as the row before
+                ",AW1,2026-11-03,karaoke_workers,1\n")  # a required cell left empty
+
+
+def test_import_errors__reasons_in_khmer_for_a_khmer_reader_english_codes_in_the_api(
+    db: Database, web: WebClient, client: FlaskClient
+) -> None:
+    web.post("/language", {"lang": "km", "next": "/"}, from_page="/imports")
+    khmer = upload(web, "sessions", BAD_SESSIONS.encode())
+    for reason in ("គ្មានវគ្គសិក្សាណាមានលេខកូដនេះទេ។",
+                   "មិនមែនជាកាលបរិច្ឆេទទេ៖ សូមសរសេរជា 2026-11-03 ឬ 3/11/2026។",
+                   "ត្រូវតែជាមួយក្នុងចំណោម៖ women_in_prostitution, karaoke_workers, pe, gatekeepers, "
+                   "local_authorities។",
+                   "ត្រូវការចំនួនគត់ ចាប់ពី 0 ឡើងទៅ។",
+                   "តម្លៃដូចគ្នានេះមានរួចហើយនៅជួរដេកទី 4។",
+                   "ក្រឡានេះទទេ ប៉ុន្តែត្រូវតែបំពេញ។"):
+        assert reason in khmer, reason
+    problems = khmer[khmer.index('id="errors-caption"'):khmer.index("</table>")]
+    assert "has this code" not in problems and "Not a date" not in problems and 'lang="en">' not in problems
+    assert sessions(db) == 0
+    web.post("/language", {"lang": "en", "next": "/"}, from_page="/imports")
+    english = upload(web, "sessions", BAD_SESSIONS.encode())
+    assert "No course has this code." in english and "The same value is already in row 4." in english
+    assert "គ្មានវគ្គសិក្សា" not in english
+    # The API keeps the English reasons (and the row and column) whatever the reader's language.
+    with db.transaction() as s:
+        _user, token = create_staff(s, "me-api", StaffRole.ME)
+    r = client.post("/api/v1/imports/sessions", headers={"Authorization": f"Bearer {token}"},
+                    data={"dry_run": "true", "file": (io.BytesIO(BAD_SESSIONS.encode()), "s.csv")},
+                    content_type="multipart/form-data")
+    assert {"row": 2, "column": "course_code", "reason": "No course has this code."} in r.json["errors"]
 
 
 def test_record_page__one_session_entered_with_the_import_checks(db: Database, web: WebClient):
@@ -74,7 +112,7 @@ def test_record_page__one_session_entered_with_the_import_checks(db: Database, w
     r = web.post("/records/sessions/new", form, from_page="/records/sessions/new")
     assert r.status_code == 302 and sessions(db) == 1
     again = web.post("/records/sessions/new", form, from_page="/records/sessions/new")
-    assert "This code is already in the database." in again.get_data(as_text=True) and sessions(db) == 1
+    assert "លេខកូដនេះមានរួចហើយនៅក្នុងមូលដ្ឋានទិន្នន័យ។" in again.get_data(as_text=True) and sessions(db) == 1
 
 
 def test_record_page__books_not_for_the_me_role_deposits_are(web: WebClient):

@@ -13,6 +13,7 @@ from sqlalchemy import (
     Boolean,
     Date,
     ForeignKey,
+    Index,
     Integer,
     String,
     UniqueConstraint,
@@ -36,7 +37,11 @@ class VillageReport(Base):
     __tablename__ = "village_reports"
     # `accepted_period_ym` is the period while this report is the accepted one, NULL otherwise:
     # NULLs never collide, so the database allows one accepted report per key on both engines.
-    __table_args__ = (UniqueConstraint("village_code", "accepted_period_ym"),)
+    __table_args__ = (
+        UniqueConstraint("village_code", "accepted_period_ym"),
+        # The report counts a period's reports in one status (corrections pending) from the index.
+        Index("ix_village_reports_status_period_ym", "status", "period_ym"),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_uuid)
     submission_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("submissions.id"), unique=True)
