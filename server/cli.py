@@ -168,7 +168,7 @@ def _default_mergers(settings: Settings) -> int:
     "--merger-nice",
     default=None,
     type=click.IntRange(min=0, max=19),
-    help="How much lower the mergers' CPU priority is than the web workers' (nice(1)); "
+    help="How much lower the mergers' CPU priority is than the web workers'; "
     "0: the same.  [default: 10]",
 )
 @pass_ctx
@@ -179,14 +179,8 @@ def serve(
     """Run Sahakum under gunicorn (the production WSGI server) and its merger processes."""
     from gunicorn.app.base import BaseApplication
 
-    from server.serving import (
-        MERGER_NICENESS,
-        NotReadyToServe,
-        lower_priority,
-        prepare_to_serve,
-        private_gunicorn_settings,
-    )
-    from server.sync.merger import MergerPool, merger_command
+    from server.serving import NotReadyToServe, prepare_to_serve, private_gunicorn_settings
+    from server.sync.merger import MERGER_NICE, MergerPool, merger_command
 
     try:
         settings = prepare_to_serve(ctx.db, ctx.settings)
@@ -223,8 +217,7 @@ def serve(
     else:
         mode = "NOT merging: run `sahakum sync run --loop` beside it"
     click.echo(f"Sahakum listening on http://{host}:{port} ({workers} x {threads} threads, {mode})")
-    niceness = MERGER_NICENESS if merger_nice is None else merger_nice
-    command = lower_priority(merger_command(os.getpid()), niceness)
+    command = merger_command(os.getpid(), MERGER_NICE if merger_nice is None else merger_nice)
     pool = MergerPool(mergers, command).start() if mergers else None
     try:
         _App().run()

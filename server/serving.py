@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import shutil
-from collections.abc import Container, Sequence
+from collections.abc import Container
 from pathlib import Path
 from typing import Any
 
@@ -16,12 +15,6 @@ from server.db.session import Database
 from server.private_files import PRIVATE_UMASK, private_dir
 
 SERVER_HEADER = "sahakum"
-# Merger processes run this much nicer than the web workers: a 201 must never wait behind a
-# merge. Under CFS a nice-10 process gets about a tenth of a busy core's share against nice 0,
-# and all of whatever intake leaves idle, so merging catches up between bursts.
-MERGER_NICENESS = 10
-
-
 def private_gunicorn_settings(instance_dir: Path, known_settings: Container[str]) -> dict[str, Any]:
     """gunicorn settings that keep its files in the instance folder (0700)."""
     run_dir = private_dir(instance_dir / "run")
@@ -65,12 +58,3 @@ def prepare_to_serve(db: Database, settings: Settings) -> Settings:
         raise NotReadyToServe(f"{state.problem} (not starting)")
     hide_server_version()
     return enable_multiprocess_metrics(settings)
-
-
-def lower_priority(command: Sequence[str], niceness: int = MERGER_NICENESS) -> list[str]:
-    """`command` run at a lower CPU priority, through nice(1), which execs it in place (the pid
-    the merger pool watches is the merger's). Unchanged when niceness is 0 or nice(1) is missing."""
-    nice = shutil.which("nice") if niceness > 0 else None
-    if nice is None:
-        return list(command)
-    return [nice, "-n", str(niceness), *command]
