@@ -87,9 +87,10 @@ class _LazyGroup(click.Group):
         try:
             return super().invoke(ctx)
         except Exception as exc:
-            from sqlalchemy.exc import DBAPIError  # imported only on failure: start-up stays fast
-
-            if not isinstance(exc, DBAPIError):
+            # Only a command that imported SQLAlchemy can raise its errors. Importing it here
+            # for any exception cost a second: click ends `sahakum sync --help` with one (Exit).
+            sa_errors = sys.modules.get("sqlalchemy.exc")
+            if sa_errors is None or not isinstance(exc, sa_errors.DBAPIError):
                 raise
             from server.db.health import describe_database_error
 
@@ -163,16 +164,23 @@ def _default_mergers(settings: Settings) -> int:
     help="Also merge each new submission in the web process right after its 201 (the old "
     "mode: intake then shares the CPU with merging).",
 )
+@click.option(
+    "--merger-nice",
+    default=None,
+    type=click.IntRange(min=0, max=19),
+    help="How much lower the mergers' CPU priority is than the web workers'; "
+    "0: the same.  [default: 10]",
+)
 @pass_ctx
 def serve(
     ctx: Context, host: str, port: int, workers: int | None, threads: int, mergers: int | None,
-    merge_after_reply: bool,
+    merge_after_reply: bool, merger_nice: int | None,
 ) -> None:
     """Run Sahakum under gunicorn (the production WSGI server) and its merger processes."""
     from gunicorn.app.base import BaseApplication
 
     from server.serving import NotReadyToServe, prepare_to_serve, private_gunicorn_settings
-    from server.sync.merger import MergerPool, merger_command
+    from server.sync.merger import MERGER_NICE, MergerPool, merger_command
 
     try:
         settings = prepare_to_serve(ctx.db, ctx.settings)
@@ -209,7 +217,8 @@ def serve(
     else:
         mode = "NOT merging: run `sahakum sync run --loop` beside it"
     click.echo(f"Sahakum listening on http://{host}:{port} ({workers} x {threads} threads, {mode})")
-    pool = MergerPool(mergers, merger_command(os.getpid())).start() if mergers else None
+    command = merger_command(os.getpid(), MERGER_NICE if merger_nice is None else merger_nice)
+    pool = MergerPool(mergers, command).start() if mergers else None
     try:
         _App().run()
     finally:

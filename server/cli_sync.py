@@ -43,8 +43,17 @@ def sync_retry(ctx: Context, limit: int) -> None:
 )
 @click.option("--limit", default=100, show_default=True, type=int, help="Submissions per batch.")
 @click.option("--parent-pid", default=None, type=int, hidden=True)
+@click.option(
+    "--nice",
+    default=None,
+    type=click.IntRange(min=0, max=19),
+    help="With --loop: how much lower the merger's CPU priority is than the app's "
+    "(0: the same).  [default: 10]",
+)
 @pass_ctx
-def sync_run(ctx: Context, loop: bool, interval: float | None, limit: int, parent_pid: int | None) -> None:
+def sync_run(
+    ctx: Context, loop: bool, interval: float | None, limit: int, parent_pid: int | None, nice: int | None
+) -> None:
     """Merge pending submissions once, or keep merging with --loop (several may run at once)."""
     from server.sync.worker import process_pending
 
@@ -54,7 +63,7 @@ def sync_run(ctx: Context, loop: bool, interval: float | None, limit: int, paren
     import signal
     import threading
 
-    from server.sync.merger import SAFETY_POLL, SQLITE_POLL, run_merger
+    from server.sync.merger import MERGER_NICE, SAFETY_POLL, SQLITE_POLL, run_merger
 
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -62,6 +71,7 @@ def sync_run(ctx: Context, loop: bool, interval: float | None, limit: int, paren
     poll = interval if interval is not None else (SQLITE_POLL if ctx.db.is_sqlite else SAFETY_POLL)
     stats = run_merger(
         ctx.db, stop, batch=limit, poll=poll, parent_pid=parent_pid,
+        nice=MERGER_NICE if nice is None else nice,
         # Started by `serve` (parent_pid): quiet, failures are logged by the worker anyway.
         on_batch=None if parent_pid else (lambda result: click.echo(_report(result))),
     )

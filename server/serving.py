@@ -15,8 +15,6 @@ from server.db.session import Database
 from server.private_files import PRIVATE_UMASK, private_dir
 
 SERVER_HEADER = "sahakum"
-
-
 def private_gunicorn_settings(instance_dir: Path, known_settings: Container[str]) -> dict[str, Any]:
     """gunicorn settings that keep its files in the instance folder (0700)."""
     run_dir = private_dir(instance_dir / "run")

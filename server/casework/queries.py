@@ -287,8 +287,8 @@ def list_pairs(
     session: Session, page: Page, status: str | None = "pending", entity_type: str | None = None,
     cluster_id: uuid.UUID | None = None,
 ) -> tuple[list[CandidatePair], int]:
-    """A page of pairs, best score first; their records are loaded with them (a few queries
-    for the page, not a few per pair), so pair_records answers from the session."""
+    """A page of pairs, best score first; their records are loaded with them (one query per
+    kind of record for the page, not a few per pair), so pair_records answers from the session."""
     stmt = select(CandidatePair)
     if status:
         stmt = stmt.where(CandidatePair.status == status)
@@ -303,12 +303,13 @@ def list_pairs(
 
 
 def _load_pair_records(session: Session, pairs: list[CandidatePair]) -> None:
-    """Both records of every pair into the session, with the lists their schemas dump. The
-    session only holds weak references: the rows are kept in ``session.info`` for its life
-    (one request), or pair_records would load them again one by one."""
+    """Both records of every pair into the session; workplaces with their names (their display
+    name is made from them), members without their lists (casework.record_lists reads those
+    for the API). The session only holds weak references: the rows are kept in
+    ``session.info`` for its life (one request), or pair_records would load them one by one."""
     kept = session.info.setdefault("pair_records", [])
     for model, entity_type, options in (
-        (Member, EntityType.MEMBER, (selectinload(Member.aliases), selectinload(Member.phones))),
+        (Member, EntityType.MEMBER, ()),
         (Workplace, EntityType.WORKPLACE, (selectinload(Workplace.names),)),
     ):
         ids = {i for p in pairs if p.entity_type == entity_type for i in (p.a_id, p.b_id)}

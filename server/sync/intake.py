@@ -9,17 +9,23 @@ own transaction (durable when it returns, like a COMMIT); on SQLite they run in 
 ``BEGIN IMMEDIATE`` transaction. Anything else (attachments, edits, conflicts, a lost race)
 returns ``None`` and the caller takes the full path (server/sync/ingest.py) in a transaction.
 
-Core statements, built once per process: no ORM objects on this path.
+Core statements, built once per process: no ORM objects on this path. On PostgreSQL they are
+compiled once to SQL and run on the driver's connection under the pooled SQLAlchemy connection
+(prepared by psycopg): SQLAlchemy's per-execute work (execution context, parameter and result
+processing) cost three times the driver's own CPU for these two statements, about 0.6 ms of the
+request's 2.5 ms; the parameters are passed as the column types store them.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, insert, literal, select
+from sqlalchemy import Connection, and_, bindparam, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.sql import Executable
 
 from server.db.models import (
     Collector,
@@ -75,8 +81,32 @@ class Lookup:
     stored_version_id: int | None = None
 
 
+_PG_SQL: dict[int, str] = {}
+
+
+def _on_driver(conn: Connection, statement: Executable, params: Mapping[str, Any]) -> Sequence[Any] | None:
+    """PostgreSQL: the first row of `statement` run on the driver's connection (autocommit, as
+    the pooled connection is), as a prepared statement."""
+    sql = _PG_SQL.get(id(statement))
+    if sql is None:
+        sql = _PG_SQL[id(statement)] = str(statement.compile(dialect=conn.dialect))
+    try:
+        return conn.connection.driver_connection.execute(sql, params, prepare=True).fetchone()  # type: ignore[union-attr]
+    except Exception:
+        # SQLAlchemy did not see the error, so it cannot judge the connection: never reuse it.
+        conn.invalidate()
+        raise
+
+
+def _fetch_one(conn: Connection, statement: Executable, params: Mapping[str, Any]) -> Sequence[Any] | None:
+    if conn.dialect.name == "postgresql":
+        return _on_driver(conn, statement, params)
+    return conn.execute(statement, params).one_or_none()
+
+
 def lookup(conn: Connection, token_hash: str, parsed: ParsedSubmission) -> Lookup:
-    row = conn.execute(
+    row = _fetch_one(
+        conn,
         _LOOKUP,
         {
             "token_hash": token_hash,
@@ -84,24 +114,29 @@ def lookup(conn: Connection, token_hash: str, parsed: ParsedSubmission) -> Looku
             "version": parsed.version,
             "instance_id": parsed.instance_id,
         },
-    ).one_or_none()
-    if row is None or row.revoked_at is not None:
+    )
+    # Positional, in _LOOKUP's column order: the driver's rows are plain tuples.
+    if row is None:
+        return Lookup(collector_id=None)
+    (collector_id, role, revoked_at, form_id, form_roles, form_state, form_version_id,
+     version_id, submission_id, xml_sha256, c14n_sha256, is_current) = row
+    if revoked_at is not None:
         return Lookup(collector_id=None)
     stored = None
-    if row.version_id is not None:
+    if version_id is not None:
         # Attachments are not read here: only requests without files take this path, and for
         # them a resend is judged on content alone (dedup.classify).
-        stored = Stored(row.xml_sha256, row.c14n_sha256, row.is_current)
+        stored = Stored(xml_sha256, c14n_sha256, is_current)
     return Lookup(
-        collector_id=row.id,
-        collector_role=CollectorRole(row.role).value,
-        form_id=row.form_id,
-        form_roles=row.roles or "",
-        form_state=FormState(row.state) if row.state is not None else FormState.OPEN,
-        form_version_id=row.form_version_id,
+        collector_id=collector_id,
+        collector_role=CollectorRole(role).value,
+        form_id=form_id,
+        form_roles=form_roles or "",
+        form_state=FormState(form_state) if form_state is not None else FormState.OPEN,
+        form_version_id=form_version_id,
         stored=stored,
-        stored_submission_id=row.submission_id,
-        stored_version_id=row.version_id,
+        stored_submission_id=submission_id,
+        stored_version_id=version_id,
     )
 
 
@@ -161,10 +196,10 @@ def _pg_insert_new() -> Any:
                 bindparam("form_id", type_=_SUB.c.form_id.type),
                 bindparam("instance_id", type_=_SUB.c.root_instance_id.type),
                 bindparam("state", type_=_SUB.c.state.type),
-                literal(ReviewState.RECEIVED, _SUB.c.review_state.type),
+                bindparam("review_state", type_=_SUB.c.review_state.type),
                 bindparam("received_at", type_=_SUB.c.created_at.type),
                 bindparam("received_at", type_=_SUB.c.updated_at.type),
-                literal(0),
+                bindparam("merge_attempts", type_=_SUB.c.merge_attempts.type),
             ).select_from(version),
         )
         .cte("new_submission")
@@ -187,10 +222,12 @@ def insert_new(
     now = utcnow()
     row = _version_row(parsed, xml, found)
     if conn.dialect.name == "postgresql":
-        version_id = conn.execute(
-            _PG_INSERT_NEW, {**row, "submission_id": submission_id, "state": state, "received_at": now}
-        ).scalar()
-        return None if version_id is None else (submission_id, version_id)
+        # The driver is given what the columns store: enums as their string values.
+        stored = _on_driver(conn, _PG_INSERT_NEW, {
+            **row, "submission_id": submission_id, "state": state.value,
+            "review_state": ReviewState.RECEIVED.value, "received_at": now, "merge_attempts": 0,
+        })
+        return None if stored is None else (submission_id, stored[0])
     conn.execute(
         _INSERT_SUBMISSION,
         {"id": submission_id, "form_id": found.form_id, "root_instance_id": parsed.instance_id,

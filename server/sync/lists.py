@@ -220,18 +220,22 @@ def list_version(session: Session) -> int:
     return session.scalar(select(ListVersion.version).where(ListVersion.name == CASES_LISTS)) or 0
 
 
+def entity_list_hash(filename: str, version: int, collector_id: int, name: str, communes: str) -> str:
+    """An entity list's hash (and ETag): everything its bytes depend on, i.e. the data (version),
+    the list and its shape, and the collector's area and code (members.csv lists the members
+    she registered). Also computed from one read by server/sync/list_poll.py."""
+    key = "\n".join((LIST_FORMAT, filename, str(version), str(collector_id), name, communes))
+    return hashlib.md5(key.encode("utf-8"), usedforsecurity=False).hexdigest()
+
+
 def media_hash(session: Session, collector: Collector, media: FormMedia) -> str:
     """The manifest hash (and ETag) of a form media file, as served to this collector."""
     if media.kind == MediaKind.STATIC and media.blob is not None:
         return media.blob.md5
     if media.kind == MediaKind.ENTITY_LIST:
-        # Everything the bytes depend on: the data (version), the list and its shape, and the
-        # collector's area and code (members.csv lists the members she registered).
-        key = "\n".join((
-            LIST_FORMAT, media.filename, str(list_version(session)),
-            str(collector.id), collector.name, collector.communes,
-        ))
-        return hashlib.md5(key.encode("utf-8"), usedforsecurity=False).hexdigest()
+        return entity_list_hash(
+            media.filename, list_version(session), collector.id, collector.name, collector.communes
+        )
     if media.filename in area_lists.AREA_LISTS:
         return area_lists.area_hash(collector, media.filename)
     # The collectors list is one row: hash its bytes.

@@ -194,3 +194,42 @@ def test_entity_list__instance_folder_unusable__list_still_served(
     response = pe.request("GET", url)
     assert response.status_code == 200 and b"Golden Star KTV" in response.data
     assert int(response.headers["Content-Length"]) == len(response.data)
+
+
+def test_entity_list__poll__one_read_and_the_same_refusals_as_a_download(
+    db: Database, pe: CollectClient, village: CollectClient, accounts: dict
+) -> None:
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    from server.accounts.collectors import revoke_collector
+
+    url = _manifest(pe, "workplace_visit")["workplaces.csv"].findtext(f"{MANIFEST}downloadUrl")
+    etag = pe.request("GET", url).headers["ETag"]
+    seen: list[str] = []
+
+    def count(_conn: object, _cur: object, statement: str, *_rest: object) -> None:
+        seen.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", count)
+    try:
+        cached = pe.request("GET", url, headers=pe.headers(**{"If-None-Match": etag}))
+    finally:
+        event.remove(Engine, "before_cursor_execute", count)
+    assert cached.status_code == 304
+    assert len([s for s in seen if s.lstrip().upper().startswith("SELECT")]) == 1, seen
+
+    # A stale ETag, or none: the list itself, with the ETag the poll computes.
+    fresh = pe.request("GET", url, headers=pe.headers(**{"If-None-Match": '"stale"'}))
+    assert fresh.status_code == 200 and fresh.headers["ETag"] == etag
+
+    # A form this account may not use: the same refusal with or without If-None-Match.
+    theirs = village.server_url + url.removeprefix(pe.server_url)
+    plain = village.request("GET", theirs)
+    polled = village.request("GET", theirs, headers=village.headers(**{"If-None-Match": etag}))
+    assert plain.status_code >= 400 and (polled.status_code, polled.data) == (plain.status_code, plain.data)
+
+    with db.transaction() as s:
+        revoke_collector(s, accounts["peer_educator"].name)
+    revoked = pe.request("GET", url, headers=pe.headers(**{"If-None-Match": etag}))
+    assert revoked.status_code == 403

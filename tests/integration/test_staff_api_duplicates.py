@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from sqlalchemy import select
 
@@ -168,3 +169,52 @@ def test_duplicates__clusters_list_records_and_filter_pairs(
     pairs = staff["case"].get(f"/api/v1/duplicates?cluster_id={cluster['cluster_id']}").get_json()
     assert len(pairs) == 3 and {p["cluster_id"] for p in pairs} == {cluster["cluster_id"]}
     assert staff["me"].get("/api/v1/duplicates/clusters").status_code == 403
+
+
+def _statements(db: Database) -> Any:
+    from sqlalchemy import event
+
+    seen: list[str] = []
+
+    def count(_conn: Any, _cur: Any, statement: str, *_rest: Any) -> None:
+        seen.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    return seen, lambda: event.remove(db.engine, "before_cursor_execute", count)
+
+
+def test_duplicates__a_page_shows_each_record_as_its_detail_does_in_a_fixed_number_of_queries(
+    db: Database, staff: dict[str, StaffClient]  # noqa: F811
+):
+    with db.transaction() as s:
+        for k in range(6):
+            a = make_member(s, f"A{k:05d}-1", nickname=f"Nick{k}", phone=f"+8551200000{k}")
+            b = make_member(s, f"B{k:05d}-2", nickname=None, phone=None)
+            make_pair(s, a, b, score=0.5 + k / 100)
+        w1, w2 = make_workplace(s, "W0001", "Golden Star KTV"), make_workplace(s, "W0002", "Golden Star")
+        make_pair(s, w1, w2, EntityType.WORKPLACE, 0.4)
+    case = staff["case"]
+    case.get("/api/v1/duplicates?per_page=1")  # the staff session and caches are warm
+    seen, stop = _statements(db)
+    try:
+        small = case.get("/api/v1/duplicates?per_page=1")
+        n_small = len(seen)
+        seen.clear()
+        full = case.get("/api/v1/duplicates")
+        n_full = len(seen)
+    finally:
+        stop()
+    assert small.status_code == 200 and full.status_code == 200
+    pairs = full.get_json()
+    assert len(pairs) == 7
+    # No query per pair or per record: a page of 7 pairs (both kinds) costs at most the
+    # statements of a page of 1 plus one per kind of record and list.
+    assert n_full <= n_small + 3, (n_small, n_full)
+    for pair in pairs:
+        detail = case.get(f"/api/v1/duplicates/{pair['id']}").get_json()
+        assert pair == detail  # the page's lists (nicknames, phones, names) are the record's own
+    shown = {p["a"]["member_code"]: p["a"] for p in pairs if p["entity_type"] == "member"}
+    shown |= {p["b"]["member_code"]: p["b"] for p in pairs if p["entity_type"] == "member"}
+    assert [a["value"] for a in shown["A00003-1"]["aliases"]] == ["Nick3"]
+    assert [p["phone_e164"] for p in shown["A00003-1"]["phones"]] == ["+85512000003"]
+    assert shown["B00003-2"]["aliases"] == [] and shown["B00003-2"]["phones"] == []

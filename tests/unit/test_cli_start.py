@@ -22,3 +22,24 @@ def test_help__lists_the_commands_without_a_database() -> None:
     )
     for command in ("serve", "sync", "collectors", "staff", "forms", "db"):
         assert command in out.stdout
+
+
+def test_subcommand_help__loads_neither_sqlalchemy_nor_flask() -> None:
+    # click ends `--help` of a subcommand with an exception, which the group's error handler
+    # sees first: it must not import SQLAlchemy to look at it.
+    code = (
+        "import sys\n"
+        "from server.cli import main\n"
+        "for args in (['sync', '--help'], ['forms', 'state', '--help'], ['db', '--help']):\n"
+        "    try:\n"
+        "        main(args, standalone_mode=False)\n"
+        "    except SystemExit:\n"
+        "        pass\n"
+        "print(sorted(m for m in ('sqlalchemy', 'flask', 'lxml') if m in sys.modules))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True,
+        env={"SAHAKUM_DATABASE_URL": "sqlite:///unused.sqlite3", "PATH": ""},
+    )
+    assert "Usage" in out.stdout
+    assert out.stdout.strip().splitlines()[-1] == "[]"

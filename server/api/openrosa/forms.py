@@ -17,6 +17,8 @@ from lxml import etree
 from lxml.builder import ElementMaker
 from werkzeug.wsgi import wrap_file
 
+from server import errors
+from server.accounts.tokens import hash_token
 from server.api.openrosa.protocol import (
     XML_CONTENT_TYPE,
     cache_headers,
@@ -27,11 +29,12 @@ from server.api.openrosa.protocol import (
     openrosa,
     session,
     settings,
+    token,
     url_prefix,
     xml_response,
 )
 from server.db.models import MediaKind
-from server.sync import list_store, lists
+from server.sync import list_poll, list_store, lists
 from server.xforms import catalogue
 
 XFORMS_LIST_NS = "http://openrosa.org/xforms/xformsList"
@@ -124,6 +127,14 @@ def entity_list_integrity(dataset: str) -> Response:
 
 @openrosa.get("/forms/<xml_form_id>/attachments/<filename>")
 def media_file(xml_form_id: str, filename: str) -> Response:
+    if request.if_none_match:
+        # Phones poll their entity lists: answer an unchanged one from one read.
+        poll = list_poll.poll_entity_list(session(), hash_token(token()), xml_form_id, filename)
+        if not poll.collector_active:
+            raise errors.CollectorUnknown()
+        unchanged = not_modified(poll.etag) if poll.etag is not None else None
+        if unchanged is not None:
+            return unchanged
     media = catalogue.usable_media(session(), _role(), xml_form_id, filename)
     guessed = mimetypes.guess_type(filename)[0] or "application/octet-stream"
     content_type = "text/csv; charset=utf-8" if filename.endswith(".csv") else guessed

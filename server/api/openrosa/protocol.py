@@ -36,6 +36,7 @@ openrosa = Blueprint("openrosa", __name__, url_prefix="/v1/key/<token>")
 XML_CONTENT_TYPE = "text/xml; charset=utf-8"
 OR_RESPONSE_NS = "http://openrosa.org/http/response"
 SUBMISSION_ENDPOINT = "openrosa.submission"
+MEDIA_ENDPOINT = "openrosa.media_file"
 
 
 def settings() -> Settings:
@@ -60,7 +61,13 @@ def token() -> str:
 
 
 def collector() -> Collector:
-    return g.collector
+    found = g.get("collector")
+    if found is None:  # a view that skipped the lookup before the request (a list poll)
+        found = find_active_collector(session(), token())
+        if found is None:
+            raise errors.CollectorUnknown()
+        g.collector = found
+    return found
 
 
 @openrosa.url_value_preprocessor
@@ -79,6 +86,8 @@ def _check_protocol_and_collector() -> None:
         raise errors.CollectorUnknown()
     if request.endpoint == SUBMISSION_ENDPOINT and request.method == "POST":
         return  # the submission's one lookup reads the collector with the form (sync/intake.py)
+    if request.endpoint == MEDIA_ENDPOINT and request.if_none_match:
+        return  # a list poll reads the collector with the list's version (sync/list_poll.py)
     found = find_active_collector(session(), token())
     if found is None:
         raise errors.CollectorUnknown()
