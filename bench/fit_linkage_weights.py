@@ -20,10 +20,12 @@ are stored in it). The procedure, as Splink does it:
    (0.907 recall at queue precision 0.861, against 0.929 at 0.864), so random pairs stay.
 3. **Thresholds** (this step uses the labels): the queue threshold is the lowest summed weight
    at which the queue's precision on the fitting seeds still meets ``--queue-precision``
-   (default 0.85, the issue-12 aim): the most recall the labelled set allows at the precision
-   staff were promised. (It was 0.86, an arbitrary margin for unseen data that bought
-   precision above the aim with recall below it.) The strong threshold is the lowest at or
-   above it at which strong-band precision is ≥ ``--strong-precision`` (0.98).
+   (default 0.875: the issue-12 aim of 0.85 plus a margin, because queue precision falls as the
+   member table grows, by about 0.07 from 2,000 to 5,000 records, and on data we never saw).
+   With the 0.85 aim itself the threshold was 9.4: more recall on every test seed, but queue
+   precision below the previous release's on both generators (README, record linkage). The
+   strong threshold is the lowest at or above it at which strong-band precision is
+   ≥ ``--strong-precision`` (0.98).
 
 Evaluate on other seeds (bench/linkage_field.py --seeds 11,12,13) and on the independent
 generator of bench/linkage_quality.py.
@@ -86,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--records", type=int, default=3000)
     ap.add_argument("--seeds", default="1,2,3")
     ap.add_argument("--random-pairs", type=int, default=60000)
-    ap.add_argument("--queue-precision", type=float, default=0.85)
+    ap.add_argument("--queue-precision", type=float, default=0.875)
     ap.add_argument("--strong-precision", type=float, default=0.98)
     ap.add_argument("--em", action="store_true", help="estimate m by EM, without labels")
     ap.add_argument("--u-from", choices=("random", "blocked"), default="random",
