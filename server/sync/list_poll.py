@@ -12,35 +12,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, func, select, true
+from sqlalchemy import bindparam, select, true
 from sqlalchemy.orm import Session
 
 from server.db.models import (
     CASES_LISTS,
     Collector,
     CollectorRole,
-    Form,
     FormMedia,
     FormState,
-    FormVersion,
     ListVersion,
     MediaKind,
 )
 from server.sync.lists import entity_list_hash
 from server.xforms import catalogue
 
-_MEDIA = (
-    select(Form.roles, Form.state, FormMedia.kind)
-    .join(FormVersion, FormVersion.form_id == Form.id)
-    .join(FormMedia, FormMedia.form_version_id == FormVersion.id)
-    .where(
-        Form.xml_form_id == bindparam("xml_form_id"),
-        FormMedia.filename == bindparam("filename"),
-        FormVersion.id == select(func.max(FormVersion.id)).where(FormVersion.form_id == Form.id)
-        .correlate(Form).scalar_subquery(),
-    )
-    .subquery()
-)
+_MEDIA = catalogue.current_media_select(FormMedia.kind).subquery()
 _POLL = (
     select(
         Collector.id, Collector.name, Collector.communes, Collector.role, Collector.revoked_at,

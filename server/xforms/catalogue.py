@@ -8,7 +8,9 @@ path (form list, download, manifest, media, entity lists, integrity, submission)
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, func, select
+from typing import Any
+
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from server import errors
@@ -74,17 +76,23 @@ def listed_forms(session: Session, role: str, only: str | None = None) -> list[t
     return [(form, current_version(form)) for form in session.scalars(stmt) if is_listed(role, form)]
 
 
-_CURRENT_MEDIA = (
-    select(Form.roles, Form.state, FormMedia)
-    .join(FormVersion, FormVersion.form_id == Form.id)
-    .join(FormMedia, FormMedia.form_version_id == FormVersion.id)
-    .where(
-        Form.xml_form_id == bindparam("xml_form_id"),
-        FormMedia.filename == bindparam("filename"),
-        FormVersion.id == select(func.max(FormVersion.id)).where(FormVersion.form_id == Form.id)
-        .correlate(Form).scalar_subquery(),
+def current_media_select(*columns: Any) -> Select[Any]:
+    """The form's roles and state, then `columns`, of the media file `filename` of the current
+    version of form `xml_form_id` (both bound parameters)."""
+    return (
+        select(Form.roles, Form.state, *columns)
+        .join(FormVersion, FormVersion.form_id == Form.id)
+        .join(FormMedia, FormMedia.form_version_id == FormVersion.id)
+        .where(
+            Form.xml_form_id == bindparam("xml_form_id"),
+            FormMedia.filename == bindparam("filename"),
+            FormVersion.id == select(func.max(FormVersion.id)).where(FormVersion.form_id == Form.id)
+            .correlate(Form).scalar_subquery(),
+        )
     )
-)
+
+
+_CURRENT_MEDIA = current_media_select(FormMedia)
 
 
 def usable_media(session: Session, role: str, xml_form_id: str, filename: str) -> FormMedia:
