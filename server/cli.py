@@ -143,6 +143,13 @@ def _default_mergers(settings: Settings) -> int:
     return 1 if settings.is_sqlite else 2
 
 
+def merger_nice_option(name: str, what: str) -> Any:
+    """The niceness option of every command that starts or is a merger (the value goes to
+    `run_merger`, which applies it; None: its default)."""
+    return click.option(name, default=None, type=click.IntRange(min=0, max=19),
+                        help=f"{what} 0: the same.  [default: 10]")
+
+
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
@@ -164,13 +171,7 @@ def _default_mergers(settings: Settings) -> int:
     help="Also merge each new submission in the web process right after its 201 (the old "
     "mode: intake then shares the CPU with merging).",
 )
-@click.option(
-    "--merger-nice",
-    default=None,
-    type=click.IntRange(min=0, max=19),
-    help="How much lower the mergers' CPU priority is than the web workers'; "
-    "0: the same.  [default: 10]",
-)
+@merger_nice_option("--merger-nice", "How much lower the mergers' CPU priority is than the web workers'.")
 @pass_ctx
 def serve(
     ctx: Context, host: str, port: int, workers: int | None, threads: int, mergers: int | None,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from server.cli import Context, pass_ctx
+from server.cli import Context, merger_nice_option, pass_ctx
 
 
 @click.group()
@@ -43,13 +43,7 @@ def sync_retry(ctx: Context, limit: int) -> None:
 )
 @click.option("--limit", default=100, show_default=True, type=int, help="Submissions per batch.")
 @click.option("--parent-pid", default=None, type=int, hidden=True)
-@click.option(
-    "--nice",
-    default=None,
-    type=click.IntRange(min=0, max=19),
-    help="With --loop: how much lower the merger's CPU priority is than the app's "
-    "(0: the same).  [default: 10]",
-)
+@merger_nice_option("--nice", "With --loop: how much lower the merger's CPU priority is than the app's.")
 @pass_ctx
 def sync_run(
     ctx: Context, loop: bool, interval: float | None, limit: int, parent_pid: int | None, nice: int | None
