@@ -21,7 +21,11 @@ def create_staff(session: Session, name: str, role: StaffRole) -> tuple[StaffUse
     """Create an account; returns it with its token (shown once, never stored in clear)."""
     if not NAME_RE.match(name):
         raise errors.StaffNameInvalid()
-    if session.scalar(select(StaffUser.id).where(StaffUser.name == name)) is not None:
+    # The command line's audit actor is reserved: a person holding that name would be named as
+    # the one who ran every shell export.
+    if name == COMMAND_LINE_ACCOUNT or session.scalar(
+        select(StaffUser.id).where(StaffUser.name == name)
+    ) is not None:
         raise errors.StaffNameTaken()
     token = generate_token()
     user = StaffUser(name=name, role=role, token_hash=hash_token(token))

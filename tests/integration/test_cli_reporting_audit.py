@@ -78,3 +78,13 @@ def test_cli_case_export_and_report__audited_without_personal_data(db: Database,
         assert account is not None and not account.active  # nobody can sign in as it
         assert find_active_staff(s, "x" * 64) is None
     assert "ចាន់" not in logged and "7K3Q9M" not in logged  # no names, no member codes
+
+
+def test_staff_add__refuses_the_command_lines_reserved_name(db: Database) -> None:
+    """A person holding that name would be named as the one who ran every shell export."""
+    from server import errors
+    from server.accounts.staff import create_staff
+    from server.db.enums import StaffRole
+
+    with db.transaction() as s, pytest.raises(errors.StaffNameTaken):
+        create_staff(s, COMMAND_LINE_ACCOUNT, StaffRole.CASE)
